@@ -1,0 +1,58 @@
+import { describeStatus, KvCode, statusCode } from "./business-status.js";
+import { CommandFailure, describeCallError } from "./command-failure.js";
+import type { KvApi } from "./kv-api.js";
+import type { Session } from "./session.js";
+
+/** Where commands print their one line of result (stdout). */
+export type LinePrinter = (line: string) => void;
+
+/**
+ * The use cases behind `login`, `read` and `write` (SPEC §7). Each prints one
+ * line on success and throws {@link CommandFailure} otherwise.
+ */
+export class KvCommands {
+  constructor(
+    private readonly api: KvApi,
+    private readonly session: Session,
+    private readonly print: LinePrinter,
+  ) {}
+
+  /** Logs in as the session's user; prints `login ok user=100`. */
+  async login(password: string): Promise<void> {
+    const username = this.session.username;
+    let response: Awaited<ReturnType<KvApi["login"]>>;
+    try {
+      response = await this.api.login({ username, password });
+    } catch (error) {
+      throw new CommandFailure("login", describeCallError(error), { cause: error });
+    }
+    if (statusCode(response.status) !== KvCode.OK) throw new CommandFailure("login", describeStatus(response.status));
+    if (response.token === "") throw new CommandFailure("login", "the server sent an empty token");
+    this.session.establish(response.token);
+    this.print(`login ok user=${username}`);
+  }
+
+  /** Reads `key`; prints `read a = m`, or `read a: key does not exist` (not a failure). */
+  async read(key: string): Promise<void> {
+    let response: Awaited<ReturnType<KvApi["readSecureMessage"]>>;
+    try {
+      response = await this.api.readSecureMessage({ key }, { meta: this.session.meta() });
+    } catch (error) {
+      throw new CommandFailure("read", describeCallError(error), { cause: error });
+    }
+    const code = statusCode(response.status);
+    if (code === KvCode.KEY_NOT_EXIST) this.print(`read ${key}: key does not exist`);
+    else if (code === KvCode.OK) this.print(`read ${key} = ${response.value}`);
+    else throw new CommandFailure("read", describeStatus(response.status));
+  }
+
+  /** Writes `key` = `value`; prints `write a = m`. */
+  async write(key: string, value: string): Promise<void> {
+    try {
+      await this.api.writeSecureMessage({ key, value }, { meta: this.session.meta() });
+    } catch (error) {
+      throw new CommandFailure("write", describeCallError(error), { cause: error });
+    }
+    this.print(`write ${key} = ${value}`);
+  }
+}

@@ -1,0 +1,62 @@
+import { Code, DoraError } from "@dora/runtime";
+import { describe, expect, it } from "vitest";
+import { CommandFailure } from "../app/command-failure.js";
+import { FakeKvApi } from "../test-helpers/fake-kv-api.js";
+import type { Progress } from "./progress.js";
+import { runBenchmark } from "./run-benchmark.js";
+
+const plan = { method: "read" as const, user: "100000", password: "100000", key: "c", value: "a", concurrency: 3, requests: 5 };
+
+describe("runBenchmark", () => {
+  it("logs in once for a numeric user and runs concurrency × requests calls with that session", async () => {
+    const api = new FakeKvApi();
+    const { measurement, failures } = await runBenchmark(api, plan);
+    const logins = api.calls.filter((c) => c.rpc === "login");
+    expect(logins).toHaveLength(1);
+    const reads = api.calls.filter((c) => c.rpc === "read");
+    expect(reads).toHaveLength(15);
+    expect(new Set(reads.map((c) => c.meta["token"])).size).toBe(1);
+    // A read of a missing key is a success: the call's dora status is Ok.
+    expect(measurement).toMatchObject({ concurrency: 3, requestsPerWorker: 5, success: 15, failure: 0, username: "100000", method: "read", key: "c" });
+    expect(measurement.latencies.totalCount).toBe(15);
+    expect(measurement.minNs).toBeGreaterThan(0);
+    expect(measurement.maxNs).toBeGreaterThanOrEqual(measurement.minNs);
+    expect(failures.size).toBe(0);
+  });
+
+  it("gives each worker its own fleet user 100001…100000+c when --user is not numeric", async () => {
+    const api = new FakeKvApi();
+    const { measurement } = await runBenchmark(api, { ...plan, method: "write", user: "alice", password: "x", value: "z" });
+    expect(api.calls.filter((c) => c.rpc === "login").map((c) => c.request["username"])).toEqual(["100001", "100002", "100003"]);
+    const writers = new Set(api.calls.filter((c) => c.rpc === "write").map((c) => c.meta["username"]));
+    expect(writers).toEqual(new Set(["100001", "100002", "100003"]));
+    expect(measurement).toMatchObject({ success: 15, username: "100001..100003", method: "write", value: "z" });
+  });
+
+  it("fails before measuring when a login fails", async () => {
+    const api = new FakeKvApi();
+    await expect(runBenchmark(api, { ...plan, password: "wrong" })).rejects.toThrow(
+      new CommandFailure("benchmark", "login as 100000 failed: incorrect username or password"),
+    );
+    expect(api.calls.filter((c) => c.rpc !== "login")).toHaveLength(0);
+  });
+
+  it("counts rejected calls as failures, grouped by cause", async () => {
+    const api = new FakeKvApi();
+    api.failCallsWith = new DoraError(Code.Unavailable, "rate limit");
+    const { measurement, failures } = await runBenchmark(api, plan);
+    expect(measurement).toMatchObject({ success: 0, failure: 15 });
+    expect([...failures]).toEqual([["Unavailable: rate limit", 15]]);
+  });
+
+  it("runs for --duration instead of a request count, and reports progress", async () => {
+    const api = new FakeKvApi();
+    const seen: string[] = [];
+    const progress: Progress = { start: (t) => seen.push(`start ${t}`), update: () => {}, stop: () => seen.push("stop") };
+    const { measurement } = await runBenchmark(api, { ...plan, requests: 1, durationMs: 150 }, progress);
+    expect(measurement.success).toBeGreaterThan(3);
+    expect(measurement.wallNs).toBeGreaterThanOrEqual(150e6);
+    expect(measurement.requestsPerWorker).toBe(Math.round(measurement.success / 3));
+    expect(seen).toEqual(["start 150", "stop"]);
+  });
+});

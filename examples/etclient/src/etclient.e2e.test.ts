@@ -1,0 +1,252 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeDevCerts } from "./test-helpers/dev-certs.js";
+import { runEtclient, startEtserver, unusedPort, type RunResult, type RunningServer } from "./test-helpers/processes.js";
+
+// The real bin (built dist) against a real etserver with the memory store,
+// whose synthetic users 1..N have password = username (SPEC §6).
+
+const GO_DURATION = /^(\d+h)?(\d+m)?\d+(\.\d+)?(ns|µs|ms|s)$/;
+const STACK_FRAME = /^\s+at /m;
+
+let server: RunningServer;
+let cwd: string;
+
+beforeAll(async () => {
+  server = await startEtserver();
+  // An empty working directory, so no config.yaml there is picked up.
+  cwd = fs.mkdtempSync(path.join(os.tmpdir(), "etclient-e2e-"));
+});
+afterAll(async () => {
+  await server?.stop();
+  if (cwd !== undefined) fs.rmSync(cwd, { recursive: true, force: true });
+});
+
+const etclient = (...args: string[]): Promise<RunResult> => runEtclient([...args, "--address", server.address], { cwd });
+
+function expectOneFailureLine(result: RunResult, pattern: RegExp): void {
+  expect(result.code, result.stderr).toBe(1);
+  expect(result.stdout).toBe("");
+  expect(result.stderr).toMatch(pattern);
+  expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+  expect(result.stderr).not.toMatch(STACK_FRAME);
+}
+
+describe("etclient commands", () => {
+  it("login prints the user and never the token", async () => {
+    const result = await etclient("login", "-u", "100", "-p", "100");
+    expect(result).toMatchObject({ code: 0, stdout: "login ok user=100\n", stderr: "" });
+  });
+
+  it("login with a wrong password names the business status", async () => {
+    expectOneFailureLine(await etclient("login", "-u", "100", "-p", "nope"), /^login failed: incorrect username or password\n$/);
+  });
+
+  it("read without a login is Unauthenticated", async () => {
+    expectOneFailureLine(await etclient("read", "-u", "100", "-p", "100", "-k", "a"), /^read failed: Unauthenticated\b/);
+  });
+
+  it("write without a login is Unauthenticated", async () => {
+    expectOneFailureLine(await etclient("write", "-u", "100", "-p", "100", "-k", "a", "-v", "m"), /^write failed: Unauthenticated\b/);
+  });
+
+  it("login,read reads with the fresh token; a missing key is not a failure", async () => {
+    const result = await etclient("login,read", "-u", "101", "-p", "101", "-k", "a");
+    expect(result).toMatchObject({ code: 0, stdout: "login ok user=101\nread a: key does not exist\n", stderr: "" });
+  });
+
+  it("login,write writes", async () => {
+    const result = await etclient("login,write", "-u", "102", "-p", "102", "-k", "a", "-v", "m");
+    expect(result).toMatchObject({ code: 0, stdout: "login ok user=102\nwrite a = m\n", stderr: "" });
+  });
+
+  it("login,write,read reads back what it wrote", async () => {
+    const result = await etclient("login,write,read", "-u", "100", "-p", "100", "-k", "b", "-v", "n");
+    expect(result).toMatchObject({ code: 0, stdout: "login ok user=100\nwrite b = n\nread b = n\n", stderr: "" });
+  });
+
+  it("stops at the first failure of a composed command", async () => {
+    const result = await etclient("read,login", "-u", "103", "-p", "103");
+    expectOneFailureLine(result, /^read failed: Unauthenticated\b/);
+  });
+
+  it("sends bare method names when asked (etserver resolves them)", async () => {
+    const result = await etclient("login,read", "-u", "104", "-p", "104", "--bare-method-names");
+    expect(result).toMatchObject({ code: 0, stdout: "login ok user=104\nread a: key does not exist\n" });
+  });
+});
+
+describe("etclient benchmark", () => {
+  it("benchmark read -c 12 -r 1000 prints the full report", async () => {
+    const result = await etclient("benchmark", "read", "-u", "100000", "-p", "100000", "-k", "c", "-c", "12", "-r", "1000");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe("");
+    const [heading, ...rest] = result.stdout.split("\n");
+    expect(heading).toBe("Benchmark Report:");
+    const parsed: unknown = JSON.parse(rest.join("\n"));
+    expect(Array.isArray(parsed)).toBe(true);
+    expect(parsed).toHaveLength(1);
+    const report = (parsed as Record<string, unknown>[])[0] ?? {};
+    expect(Object.keys(report)).toEqual([
+      "Concurrency", "requests", "Success", "Failure", "QPS", "MaxRT", "MinRT", "AvgRT", "Duration",
+      "LatencySummary", "username", "method", "key", "value",
+    ]);
+    expect(report).toMatchObject({ Concurrency: 12, requests: 1000, Success: 12000, Failure: 0, username: "100000", method: "read", key: "c", value: "a" });
+    expect(report["QPS"]).toBeGreaterThan(0);
+    for (const field of ["MaxRT", "MinRT", "AvgRT", "Duration"]) expect(report[field]).toMatch(GO_DURATION);
+    const latencies = (report["LatencySummary"] as { Latencies: string[] }).Latencies;
+    expect(latencies).toHaveLength(8);
+    const percents = ["50", "60", "70", "80", "90", "95", "99", "100"];
+    latencies.forEach((line, i) => {
+      const match = /^( \d\d|100)% : (\S+) \(cumulative count (\d+)\)$/.exec(line);
+      expect(match, line).not.toBeNull();
+      expect(match?.[1]?.trim()).toBe(percents[i]);
+      expect(match?.[2]).toMatch(GO_DURATION);
+      expect(Number(match?.[3])).toBe(Math.ceil((Number(percents[i]) * 12000) / 100));
+    });
+    expect(latencies[7]).toContain(`: ${String(report["MaxRT"])} (`);
+  });
+
+  it("benchmark write writes the value (a later read sees it)", async () => {
+    const result = await etclient("benchmark", "write", "-u", "100001", "-p", "100001", "-k", "d", "-v", "x", "-c", "4", "-r", "50");
+    expect(result.code, result.stderr).toBe(0);
+    const report = (JSON.parse(result.stdout.slice(result.stdout.indexOf("\n") + 1)) as Record<string, unknown>[])[0];
+    expect(report).toMatchObject({ Concurrency: 4, requests: 50, Success: 200, Failure: 0, method: "write", key: "d", value: "x" });
+    const read = await etclient("login,read", "-u", "100001", "-p", "100001", "-k", "d");
+    expect(read.stdout).toBe("login ok user=100001\nread d = x\n");
+  });
+
+  it("--json prints only the report object on one line", async () => {
+    const result = await etclient("benchmark", "read", "-u", "100002", "-p", "100002", "-c", "2", "-r", "10", "--json");
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? "")).toMatchObject({ Concurrency: 2, requests: 10, Success: 20, Failure: 0, method: "read", key: "a" });
+  });
+
+  it("--duration runs for that long instead of a request count", async () => {
+    const result = await etclient("benchmark", "read", "-u", "100003", "-p", "100003", "-c", "2", "--duration", "0.5", "--json");
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { Success: number; Failure: number; requests: number; Duration: string };
+    expect(report.Success + report.Failure).toBeGreaterThan(2);
+    expect(report.requests).toBe(Math.round((report.Success + report.Failure) / 2));
+    expect(report.Duration).toMatch(/^(5\d\d(\.\d+)?ms|\d+(\.\d+)?s)$/);
+  });
+
+  it("non-numeric --user: every worker logs in as its own fleet user", async () => {
+    const result = await etclient("benchmark", "read", "-u", "bench", "-c", "3", "-r", "5", "--json");
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ username: "100001..100003", Success: 15, Failure: 0 });
+  });
+
+  it("stops before measuring when the login fails", async () => {
+    const result = await etclient("benchmark", "read", "-u", "100000", "-p", "wrong", "-c", "2", "-r", "5");
+    expectOneFailureLine(result, /^benchmark failed: login as 100000 failed: incorrect username or password\n$/);
+  });
+});
+
+describe("etclient usage errors", () => {
+  it.each([
+    [["read", "-k", "1"], "--key"],
+    [["read", "-k", "ab"], "--key"],
+    [["write", "-v", "A"], "--value"],
+    [["benchmark", "read", "-c", "0"], "--concurrency"],
+    [["delete"], '"delete"'],
+    [["benchmark", "delete"], '"delete"'],
+    [["login", "--bogus"], "bogus"],
+  ])("%j exits with 2 and names %s", async (args, named) => {
+    const result = await etclient(...args);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(named);
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+
+  it.each([
+    [["--help"], "Usage: etclient COMMAND[,COMMAND...] [options]"],
+    [["login", "--help"], "--password"],
+    [["benchmark", "--help"], "etclient benchmark read"],
+    [["benchmark", "read", "--help"], "--concurrency"],
+  ])("%j prints help and exits with 0", async (args, shown) => {
+    const result = await runEtclient(args, { cwd });
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(result.stdout).toContain(shown);
+  });
+});
+
+describe("etclient without a server", () => {
+  it("reports Unavailable on one line within the timeout, without a stack trace", async () => {
+    const port = await unusedPort();
+    const result = await runEtclient(["login", "-u", "100", "-p", "100", "--address", `127.0.0.1:${port}`, "--timeout-ms", "2000"], { cwd });
+    expectOneFailureLine(result, /^login failed: Unavailable: .+\n$/);
+    // Node start-up plus at most the call's timeout: it must not hang.
+    expect(result.elapsedMs).toBeLessThan(2000 + 3000);
+  });
+
+  it("takes the address from ETCLIENT_ADDRESS, and a flag wins over it", async () => {
+    const port = await unusedPort();
+    const viaEnv = await runEtclient(["login", "-u", "100", "-p", "100"], { cwd, env: { ETCLIENT_ADDRESS: server.address } });
+    expect(viaEnv.stdout).toBe("login ok user=100\n");
+    const flagWins = await runEtclient(["login", "-u", "100", "-p", "100", "--address", `127.0.0.1:${port}`], { cwd, env: { ETCLIENT_ADDRESS: server.address } });
+    expectOneFailureLine(flagWins, /^login failed: Unavailable/);
+  });
+
+  it("reads config.yaml from the working directory and reports a bad one on one line", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etclient-cfg-"));
+    try {
+      fs.writeFileSync(path.join(dir, "config.yaml"), `server:\n  address: ${server.address}\n  maxActiveConn: 2\nlog: { level: error }\n`);
+      expect((await runEtclient(["login", "-u", "100", "-p", "100"], { cwd: dir })).stdout).toBe("login ok user=100\n");
+      fs.writeFileSync(path.join(dir, "config.yaml"), "server:\n  maxActiveConn: zero\n");
+      const bad = await runEtclient(["login"], { cwd: dir });
+      expectOneFailureLine(bad, /^etclient: config .*config\.yaml: server\.maxActiveConn: /);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("etclient over mutual TLS", () => {
+  let tlsServer: RunningServer;
+  let dir: string;
+  let certs: ReturnType<typeof makeDevCerts>;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "etclient-tls-"));
+    certs = makeDevCerts(dir);
+    tlsServer = await startEtserver(["--tls", "--cert-file", certs.serverCert, "--key-file", certs.serverKey, "--ca-file", certs.ca]);
+  });
+  afterAll(async () => {
+    await tlsServer?.stop();
+    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("runs commands with --tls and a client certificate", async () => {
+    const tlsArgs = ["--tls", "--ca-file", certs.ca, "--cert-file", certs.clientCert, "--key-file", certs.clientKey];
+    const result = await runEtclient(["login,write,read", "-u", "200", "-p", "200", "-k", "t", "-v", "s", "--address", tlsServer.address, ...tlsArgs], { cwd });
+    expect(result).toMatchObject({ code: 0, stdout: "login ok user=200\nwrite t = s\nread t = s\n", stderr: "" });
+  });
+
+  it("takes the TLS settings from config.yaml", async () => {
+    const config = path.join(dir, "tls.yaml");
+    fs.writeFileSync(config, `server:\n  address: ${tlsServer.address}\n  enableTls: true\n  caFile: ca.pem\n  certFile: client.pem\n  keyFile: client.key\n`);
+    const result = await runEtclient(["login", "-u", "201", "-p", "201", "--config", config], { cwd });
+    expect(result).toMatchObject({ code: 0, stdout: "login ok user=201\n" });
+  });
+
+  it("fails with Unavailable on one line when the server rejects a client without a certificate", async () => {
+    const result = await runEtclient(["login", "-u", "200", "-p", "200", "--address", tlsServer.address, "--tls", "--ca-file", certs.ca, "--timeout-ms", "3000"], { cwd });
+    expectOneFailureLine(result, /^login failed: Unavailable: .+\n$/);
+  });
+
+  it("fails with Unavailable when the server certificate is not trusted", async () => {
+    const result = await runEtclient(["login", "-u", "200", "-p", "200", "--address", tlsServer.address, "--tls", "--cert-file", certs.clientCert, "--key-file", certs.clientKey, "--timeout-ms", "3000"], { cwd });
+    expectOneFailureLine(result, /^login failed: Unavailable: .+\n$/);
+  });
+
+  it("names a TLS file it cannot read", async () => {
+    const result = await runEtclient(["login", "--address", tlsServer.address, "--tls", "--ca-file", path.join(dir, "absent.pem")], { cwd });
+    expectOneFailureLine(result, /^etclient: TLS CA file .*absent\.pem: cannot read: ENOENT\n$/);
+  });
+});

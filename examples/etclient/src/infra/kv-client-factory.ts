@@ -1,0 +1,69 @@
+import fs from "node:fs";
+import path from "node:path";
+import { createClient, createConsoleLogger, type Client, type ClientOptions } from "@dora/runtime";
+import { createKvServiceClient } from "@dora/tiger/kv/v1";
+import type { KvApi } from "../app/kv-api.js";
+import type { ConnectionFlags } from "../cli/invocation.js";
+import { ConfigError, type ClientConfig } from "./client-config.js";
+
+/** The generated kv client over one pooled dora client; `close()` releases the connections. */
+export interface KvConnection {
+  readonly api: KvApi;
+  /** Where the client connects (`HOST:PORT`). */
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Resolves the client options: flags win over the config (which already
+ * carries `ETCLIENT_ADDRESS`). The pool has `server.maxActiveConn`
+ * connections (default 10); connections are made lazily on the first call.
+ * With TLS, `caFile` (else Node's trusted roots) verifies the server, and
+ * `certFile` + `keyFile` present a client certificate (mutual TLS).
+ *
+ * @throws ConfigError when a TLS file cannot be read, or only one of cert/key is given.
+ */
+export function resolveClientOptions(config: ClientConfig, flags: ConnectionFlags, cwd: string): ClientOptions {
+  const address = flags.address ?? config.server.address;
+  const options: ClientOptions = {
+    address,
+    poolSize: config.server.maxActiveConn,
+    timeoutMs: flags.timeoutMs,
+    connectTimeoutMs: flags.timeoutMs,
+    bareMethodNames: flags.bareMethodNames,
+    logger: createConsoleLogger({ level: config.log.level, stream: process.stderr }),
+  };
+  if (flags.tls ?? config.server.enableTls) {
+    const pick = (flag: string | undefined, fromConfig: string | undefined) => (flag !== undefined ? path.resolve(cwd, flag) : fromConfig);
+    const caFile = pick(flags.caFile, config.server.caFile);
+    const certFile = pick(flags.certFile, config.server.certFile);
+    const keyFile = pick(flags.keyFile, config.server.keyFile);
+    if ((certFile === undefined) !== (keyFile === undefined)) {
+      throw new ConfigError(`TLS: --cert-file and --key-file (server.certFile and server.keyFile) go together; only ${certFile === undefined ? "the key" : "the certificate"} was given`);
+    }
+    options.tls = {
+      ...(caFile === undefined ? {} : { ca: readPem("CA file", caFile) }),
+      ...(certFile === undefined ? {} : { cert: readPem("certificate file", certFile) }),
+      ...(keyFile === undefined ? {} : { key: readPem("key file", keyFile) }),
+    };
+  }
+  return options;
+}
+
+/** Creates the pooled dora client and the generated kv client on top of it. */
+export function connectKv(options: ClientOptions): KvConnection {
+  const client: Client = createClient(options);
+  return {
+    api: createKvServiceClient(client),
+    address: Array.isArray(options.address) ? options.address.join(",") : String(options.address),
+    close: () => client.close(),
+  };
+}
+
+function readPem(what: string, file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new ConfigError(`TLS ${what} ${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}

@@ -1,0 +1,118 @@
+import { CommandFailure } from "./app/command-failure.js";
+import { KvCommands } from "./app/kv-commands.js";
+import { runCommands } from "./app/run-commands.js";
+import { Session } from "./app/session.js";
+import { createProgress, noProgress } from "./benchmark/progress.js";
+import { buildReport, formatReport, formatReportJson } from "./benchmark/report.js";
+import { runBenchmark, type FailureTally } from "./benchmark/run-benchmark.js";
+import type { BenchmarkInvocation, CommandsInvocation, Invocation } from "./cli/invocation.js";
+import { parseArgs } from "./cli/parse-args.js";
+import { ConfigError, loadClientConfig } from "./infra/client-config.js";
+import { connectKv, resolveClientOptions, type KvConnection } from "./infra/kv-client-factory.js";
+
+/** Exit codes: 0 done, 1 a command or the configuration failed, 2 a usage error (SPEC §7). */
+export const ExitCode = { Ok: 0, Failure: 1, Usage: 2 } as const;
+
+/** The process surroundings `main` uses, so it can run in tests without a child process. */
+export interface MainIo {
+  /** Prints one line on stdout. */
+  out(line: string): void;
+  /** Prints one line on stderr. */
+  err(line: string): void;
+  /** stderr as a stream, for the benchmark's progress bar; the bar is shown only when it is a TTY. */
+  readonly stderr: NodeJS.WriteStream;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  /** Directory of the executable, searched first for config.yaml. */
+  readonly executableDir: string;
+}
+
+/**
+ * The composition root of etclient: parses the command line, loads the
+ * configuration, builds one pooled client, runs the commands or the
+ * benchmark, and closes the client. Never throws; returns the exit code.
+ * Failures are one line on stderr without a stack trace.
+ *
+ * @param args the command line after the script name.
+ */
+export async function main(args: readonly string[], io: MainIo): Promise<number> {
+  const parsed = await parseArgs(args);
+  if (parsed.kind === "help") {
+    io.out(parsed.text);
+    return ExitCode.Ok;
+  }
+  if (parsed.kind === "usage-error") {
+    io.err(`etclient: ${parsed.message} (see 'etclient --help')`);
+    return ExitCode.Usage;
+  }
+  const invocation = parsed.invocation;
+  let connection: KvConnection;
+  try {
+    const config = loadClientConfig({ file: invocation.connection.configFile, executableDir: io.executableDir, cwd: io.cwd, env: io.env });
+    connection = connectKv(resolveClientOptions(config, invocation.connection, io.cwd));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(`etclient: ${error.message}`);
+      return ExitCode.Failure;
+    }
+    return unexpected(io, error);
+  }
+  try {
+    await execute(invocation, connection, io);
+    return ExitCode.Ok;
+  } catch (error) {
+    if (error instanceof CommandFailure) {
+      io.err(error.message);
+      return ExitCode.Failure;
+    }
+    return unexpected(io, error);
+  } finally {
+    await connection.close();
+  }
+}
+
+function execute(invocation: Invocation, connection: KvConnection, io: MainIo): Promise<void> {
+  return invocation.kind === "commands" ? executeCommands(invocation, connection, io) : executeBenchmark(invocation, connection, io);
+}
+
+async function executeCommands(invocation: CommandsInvocation, connection: KvConnection, io: MainIo): Promise<void> {
+  const kv = new KvCommands(connection.api, new Session(invocation.user), (line) => io.out(line));
+  await runCommands(invocation.commands, invocation, kv);
+}
+
+async function executeBenchmark(invocation: BenchmarkInvocation, connection: KvConnection, io: MainIo): Promise<void> {
+  const durationMs = invocation.durationSeconds === undefined ? undefined : invocation.durationSeconds * 1000;
+  const progress = io.stderr.isTTY ? createProgress(io.stderr, durationMs === undefined ? "requests" : "ms") : noProgress;
+  const { measurement, failures } = await runBenchmark(
+    connection.api,
+    {
+      method: invocation.method,
+      user: invocation.user,
+      password: invocation.password,
+      key: invocation.key,
+      value: invocation.value,
+      concurrency: invocation.concurrency,
+      requests: invocation.requests ?? 1,
+      durationMs,
+    },
+    progress,
+  );
+  const report = buildReport(measurement);
+  io.out(invocation.json ? formatReportJson(report) : formatReport(report));
+  if (failures.size > 0) io.err(failureSummary(measurement.failure, failures));
+}
+
+/** `benchmark: 12 calls failed: Unavailable: rate limit (10), DeadlineExceeded: … (2)` — the five most frequent causes. */
+export function failureSummary(total: number, failures: FailureTally): string {
+  const top = [...failures.entries()].sort((a, b) => b[1] - a[1]);
+  const shown = top.slice(0, 5).map(([what, count]) => `${what} (${count})`);
+  if (top.length > 5) shown.push(`${top.length - 5} more`);
+  return `benchmark: ${total} call${total === 1 ? "" : "s"} failed: ${shown.join(", ")}`;
+}
+
+function unexpected(io: MainIo, error: unknown): number {
+  const message = error instanceof Error ? error.message : String(error);
+  io.err(`etclient: unexpected error: ${message.split("\n")[0] ?? ""}`);
+  if (io.env["ETCLIENT_DEBUG"] === "1" && error instanceof Error && error.stack !== undefined) io.err(error.stack);
+  return ExitCode.Failure;
+}

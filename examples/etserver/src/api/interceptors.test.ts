@@ -1,0 +1,64 @@
+import { Code, createHandlerContext, DoraError, type ServerNext } from "@dora/runtime";
+import { KvServiceMethodNames } from "@dora/tiger/kv/v1";
+import { describe, expect, it } from "vitest";
+import { AuthenticateUseCase } from "../app/authenticate.js";
+import { RateLimitUseCase } from "../app/rate-limit.js";
+import { FormulaQuotaRepository } from "../domain/quota.js";
+import type { BucketParams, RateLimiter } from "../domain/ratelimiter.js";
+import { MemorySessionRepository } from "../infra/memory/memory-session-repository.js";
+import { createPinoLogger } from "../infra/pino-logger.js";
+import { authInterceptor, limitInterceptor } from "./interceptors.js";
+
+/** A limiter that records which buckets were spent. */
+class RecordingLimiter implements RateLimiter {
+  readonly taken: string[] = [];
+  tryTake(key: string, _params: BucketParams): Promise<boolean> {
+    this.taken.push(key);
+    return Promise.resolve(true);
+  }
+}
+
+function chain() {
+  const sessions = new MemorySessionRepository();
+  const limiter = new RecordingLimiter();
+  const logger = createPinoLogger("silent");
+  const handler: ServerNext = () => Promise.resolve("handled");
+  const next = authInterceptor(new AuthenticateUseCase(sessions), logger)(limitInterceptor(new RateLimitUseCase(new FormulaQuotaRepository(), limiter), logger)(handler));
+  return { sessions, limiter, next };
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<number> {
+  const error = await promise.catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(DoraError);
+  return (error as DoraError).code;
+}
+
+describe("auth and limit interceptors", () => {
+  const read = KvServiceMethodNames.readSecureMessage;
+
+  it("lets Login through without metadata and without spending tokens", async () => {
+    const { next, limiter } = chain();
+    await expect(next({}, createHandlerContext({ method: KvServiceMethodNames.login }))).resolves.toBe("handled");
+    expect(limiter.taken).toEqual([]);
+  });
+
+  it("answers BadRequest for a missing username or token key, Unauthenticated for a bad token, and spends nothing", async () => {
+    const { next, limiter, sessions } = chain();
+    await sessions.put("7", "good-token", 60);
+    expect(await codeOf(next({}, createHandlerContext({ method: read, requestMeta: { token: "good-token" } })))).toBe(Code.BadRequest);
+    expect(await codeOf(next({}, createHandlerContext({ method: read, requestMeta: { username: "7" } })))).toBe(Code.BadRequest);
+    expect(await codeOf(next({}, createHandlerContext({ method: read, requestMeta: { username: "7", token: "" } })))).toBe(Code.Unauthenticated);
+    expect(await codeOf(next({}, createHandlerContext({ method: read, requestMeta: { username: "7", token: "good-tokeN" } })))).toBe(Code.Unauthenticated);
+    expect(await codeOf(next({}, createHandlerContext({ method: read, requestMeta: { username: "8", token: "good-token" } })))).toBe(Code.Unauthenticated);
+    expect(limiter.taken).toEqual([]);
+  });
+
+  it("spends the read or write bucket of the authenticated user", async () => {
+    const { next, limiter, sessions } = chain();
+    await sessions.put("7", "good-token", 60);
+    const requestMeta = { username: "7", token: "good-token" };
+    await expect(next({}, createHandlerContext({ method: read, requestMeta }))).resolves.toBe("handled");
+    await expect(next({}, createHandlerContext({ method: KvServiceMethodNames.writeSecureMessage, requestMeta }))).resolves.toBe("handled");
+    expect(limiter.taken).toEqual(["read:7", "write:7"]);
+  });
+});

@@ -1,0 +1,42 @@
+import { InvalidRequestError } from "./errors.js";
+
+/** Size limits for keys and values (SPEC §6 `limits`). */
+export interface KvLimits {
+  /** Longest key in UTF-8 bytes. Default 128. */
+  readonly maxKeyBytes: number;
+  /** Longest value in UTF-8 bytes. Default 65536 (64 KiB). */
+  readonly maxValueBytes: number;
+}
+
+/** The limits of SPEC §6: keys of 1–128 bytes, values up to 64 KiB. */
+export const DEFAULT_KV_LIMITS: KvLimits = { maxKeyBytes: 128, maxValueBytes: 65536 };
+
+/** Checks a key: 1 to `maxKeyBytes` UTF-8 bytes. @throws InvalidRequestError */
+export function validateKey(key: string, limits: KvLimits): void {
+  const bytes = Buffer.byteLength(key, "utf8");
+  if (bytes === 0) throw new InvalidRequestError("key must not be empty");
+  if (bytes > limits.maxKeyBytes) throw new InvalidRequestError(`key is ${bytes} bytes, more than ${limits.maxKeyBytes}`);
+}
+
+/** Checks a value: at most `maxValueBytes` UTF-8 bytes (empty is allowed). @throws InvalidRequestError */
+export function validateValue(value: string, limits: KvLimits): void {
+  const bytes = Buffer.byteLength(value, "utf8");
+  if (bytes > limits.maxValueBytes) throw new InvalidRequestError(`value is ${bytes} bytes, more than ${limits.maxValueBytes}`);
+}
+
+/**
+ * The storage key of `key` owned by `username`. The username is
+ * length-prefixed, so no (username, key) pair can collide with another's:
+ * one user can never reach another user's values.
+ */
+export function ownedKey(username: string, key: string): string {
+  return `${Buffer.byteLength(username, "utf8")}:${username}:${key}`;
+}
+
+/** Where values live. Implementations: memory, Redis. */
+export interface ValueRepository {
+  /** The value of `key` owned by `username`, or undefined when it was never written. */
+  get(username: string, key: string): Promise<string | undefined>;
+  /** Stores `value` under `key` for `username`, replacing any previous value. */
+  set(username: string, key: string, value: string): Promise<void>;
+}

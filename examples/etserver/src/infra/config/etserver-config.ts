@@ -1,0 +1,230 @@
+import fs from "node:fs";
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+/**
+ * etserver's configuration (SPEC §6): config.yaml, then the environment,
+ * then command-line flags, validated in one place. Written here rather than
+ * on `@dora/runtime/config` because that subpath did not exist yet when
+ * etserver was built; the behaviour is the one the runtime contract describes.
+ */
+
+/** A configuration that cannot be used. Its message is one line naming the key (and where it came from). */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** True for `HOST:PORT` (port 0..65535; `[v6]:PORT` allowed). */
+export function isListenAddress(value: string): boolean {
+  return parseHostPort(value) !== undefined;
+}
+
+/** Splits `HOST:PORT` / `[v6]:PORT`; undefined when malformed. */
+export function parseHostPort(value: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(value);
+  if (match === null) return undefined;
+  const port = Number(match[3]);
+  if (port > 65535) return undefined;
+  return { host: match[1] ?? match[2] ?? "", port };
+}
+
+const fileName = z.string().min(1, "must not be empty");
+const url = (protocols: string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `expected a ${protocols.map((p) => `${p}//`).join(" or ")} URL`);
+
+/** The schema of config.yaml. Every object is strict: an unknown key is an error that names it. */
+export const etserverConfigSchema = z
+  .strictObject({
+    server: z
+      .strictObject({
+        /** `HOST:PORT` to listen on; port 0 picks a free port. Default 127.0.0.1:8443. */
+        listenAddress: z.string().refine(isListenAddress, "expected HOST:PORT with a port from 0 to 65535").default("127.0.0.1:8443"),
+        /** Serve TLS with client-certificate verification (mutual TLS). Default false. */
+        enableTls: z.boolean().default(false),
+        /** PEM server certificate. Default certs/server.pem. */
+        certFile: fileName.default("certs/server.pem"),
+        /** PEM server key. Default certs/server.key. */
+        keyFile: fileName.default("certs/server.key"),
+        /** PEM CA that signs client certificates. Default certs/ca.pem. */
+        caFile: fileName.default("certs/ca.pem"),
+        /** Processes serving the port (node:cluster); > 1 needs store mysql. Default 1. */
+        workers: z.number().int().min(1).max(256).default(1),
+      })
+      .prefault({}),
+    log: z.strictObject({ level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info") }).prefault({}),
+    store: z.enum(["memory", "mysql"]).default("memory"),
+    memory: z.strictObject({ users: z.number().int().min(0).max(1e9).default(1_000_001) }).prefault({}),
+    mysql: z
+      .strictObject({
+        url: url(["mysql:"]).default("mysql://root@127.0.0.1:3306/dora_server"),
+        poolSize: z.number().int().min(1).max(10_000).default(100),
+      })
+      .prefault({}),
+    redis: z
+      .strictObject({
+        url: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379/0"),
+        keyPrefix: z.string().default("dora:"),
+        commandTimeoutMs: z.number().int().min(1).max(600_000).default(1000),
+      })
+      .prefault({}),
+    quota: z
+      .strictObject({
+        source: z.enum(["formula", "mysql", "fixed"]).default("formula"),
+        fixed: z.number().int().min(1).default(1000),
+      })
+      .prefault({}),
+    rateLimiter: z.strictObject({ capacity: z.number().int().min(1).default(10_000) }).prefault({}),
+    loginLimiter: z
+      .strictObject({
+        maxFailuresPerUser: z.number().int().min(1).default(10),
+        maxFailuresPerPeer: z.number().int().min(1).default(100),
+        windowSeconds: z.number().int().min(1).default(300),
+      })
+      .prefault({}),
+    session: z.strictObject({ ttlSeconds: z.number().int().min(1).default(86_400) }).prefault({}),
+    limits: z
+      .strictObject({
+        maxKeyBytes: z.number().int().min(1).max(65_536).default(128),
+        maxValueBytes: z.number().int().min(0).max(64 * 1024 * 1024).default(65_536),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+/** The validated configuration with defaults applied; file paths are absolute. */
+export type EtserverConfig = z.infer<typeof etserverConfigSchema>;
+
+/** Environment variables that override the file, and the key each one sets. */
+export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
+  ETSERVER_MYSQL_URL: "mysql.url",
+  ETSERVER_REDIS_URL: "redis.url",
+  ETSERVER_STORE: "store",
+  ETSERVER_LOG_LEVEL: "log.level",
+};
+
+/** A flag's value and its name, e.g. `{ key: "server.workers", flag: "--workers", value: 4 }`. */
+export interface FlagOverride {
+  /** Dotted config key it sets. */
+  readonly key: string;
+  /** The flag as typed, used in error messages. */
+  readonly flag: string;
+  /** Its value (undefined: not given). */
+  readonly value: unknown;
+}
+
+/** Where to read the configuration from. */
+export interface ConfigSources {
+  /** `--config FILE`: must exist when given. */
+  readonly file?: string | undefined;
+  /** Directory of the executable: its config.yaml wins over the working directory's. */
+  readonly executableDir: string;
+  /** The working directory. */
+  readonly cwd: string;
+  /** The environment. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Flags, applied last. */
+  readonly flags?: readonly FlagOverride[];
+}
+
+/**
+ * Loads config.yaml (from `--config`, else next to the executable, else the
+ * working directory; none at all is fine), applies the environment, then
+ * flags, validates the result, and checks the combinations SPEC §6 forbids.
+ *
+ * @throws ConfigError with one line naming the key and its source, e.g.
+ *   `config /x/config.yaml: server.bogus: unknown key` or `--workers: Too small: expected number to be >=1`.
+ */
+export function loadEtserverConfig(sources: ConfigSources): EtserverConfig & { file: string | undefined } {
+  const file = sources.file !== undefined ? path.resolve(sources.cwd, sources.file) : findConfigFile([sources.executableDir, sources.cwd]);
+  let raw: Record<string, unknown> = {};
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch (error) {
+      throw new ConfigError(`config ${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(text) ?? {};
+    } catch (error) {
+      throw new ConfigError(`config ${file}: not valid YAML: ${firstLine(error)}`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ConfigError(`config ${file}: expected a mapping at the top level`);
+    raw = parsed as Record<string, unknown>;
+  }
+  const origin = new Map<string, string>();
+  for (const [name, key] of Object.entries(ENV_OVERRIDES)) {
+    const value = sources.env[name];
+    if (value === undefined || value === "") continue;
+    setPath(raw, key, value);
+    origin.set(key, name);
+  }
+  for (const flag of sources.flags ?? []) {
+    if (flag.value === undefined) continue;
+    setPath(raw, flag.key, flag.value);
+    origin.set(flag.key, flag.flag);
+  }
+
+  const result = etserverConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    let key = issue?.path.map(String).join(".") ?? "";
+    let message = issue?.message ?? "invalid";
+    if (issue?.code === "unrecognized_keys") {
+      key = [...issue.path.map(String), issue.keys[0] ?? ""].filter((part) => part !== "").join(".");
+      message = "unknown key";
+    }
+    throw new ConfigError(`${origin.get(key) ?? `config ${file ?? "(defaults)"}: ${key}`}: ${message}`);
+  }
+  const config = result.data;
+  const name = (key: string) => origin.get(key) ?? `config ${file ?? "(defaults)"}: ${key}`;
+  if (config.quota.source === "mysql" && config.store !== "mysql") throw new ConfigError(`${name("quota.source")}: "mysql" needs store: mysql (the store is "${config.store}")`);
+  if (config.server.workers > 1 && config.store !== "mysql") {
+    throw new ConfigError(`${name("server.workers")}: ${config.server.workers} workers need store: mysql (sessions and limits are shared in Redis); the store is "${config.store}"`);
+  }
+  // TLS files given in the file are relative to the file; others to the working directory.
+  const base = (key: string) => (file !== undefined && !origin.has(key) && hasPath(raw, key) ? path.dirname(file) : sources.cwd);
+  for (const key of ["certFile", "keyFile", "caFile"] as const) config.server[key] = path.resolve(base(`server.${key}`), config.server[key]);
+  return { ...config, file };
+}
+
+/** The first `config.yaml` found in `dirs`, in order. */
+export function findConfigFile(dirs: readonly string[]): string | undefined {
+  for (const dir of dirs) {
+    const candidate = path.join(dir, "config.yaml");
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split(".");
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== "object" || next === null || Array.isArray(next)) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1] ?? ""] = value;
+}
+
+function hasPath(target: Record<string, unknown>, dotted: string): boolean {
+  let node: unknown = target;
+  for (const part of dotted.split(".")) {
+    if (typeof node !== "object" || node === null) return false;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node !== undefined;
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+}

@@ -1,0 +1,114 @@
+import { Redis } from "ioredis";
+import type { Pool, RowDataPacket } from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bucketParams } from "../domain/ratelimiter.js";
+import { dropTestDatabase, deleteTestKeys, SHARED_REDIS_URL, testNamespace } from "../test-helpers/stores.js";
+import { FlexibleFailedLoginLimiter } from "./failed-login-limiter.js";
+import { migrate } from "./mysql/migrate.js";
+import { MysqlAccountRepository } from "./mysql/mysql-account-repository.js";
+import { createMysqlPool } from "./mysql/mysql-pool.js";
+import { MysqlQuotaRepository } from "./mysql/mysql-quota-repository.js";
+import { seedUsers } from "./mysql/seed.js";
+import { hashPassword } from "./password-hash.js";
+import { RedisRateLimiter } from "./redis/redis-rate-limiter.js";
+import { RedisSessionRepository } from "./redis/redis-session-repository.js";
+import { RedisValueRepository } from "./redis/redis-value-repository.js";
+
+const ns = testNamespace();
+let pool: Pool;
+let redis: Redis;
+
+beforeAll(async () => {
+  await migrate(ns.mysqlUrl);
+  pool = createMysqlPool({ url: ns.mysqlUrl, poolSize: 4 });
+  redis = new Redis(SHARED_REDIS_URL, { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
+});
+
+afterAll(async () => {
+  await pool?.end();
+  redis?.disconnect();
+  await dropTestDatabase(ns.database);
+  await deleteTestKeys(ns.keyPrefix);
+});
+
+describe("MySQL schema and seeding", () => {
+  it("migrate is idempotent", async () => {
+    await expect(migrate(ns.mysqlUrl)).resolves.toBe(ns.database);
+    const [tables] = await pool.query<RowDataPacket[]>("SHOW TABLES");
+    expect(tables.map((row) => Object.values(row)[0]).sort()).toEqual(["account", "quota"]);
+  });
+
+  it("seeds users 1..N once, with scrypt hashes and formula quotas, and re-running adds nothing", async () => {
+    const first = await seedUsers(pool, { users: 250, batchSize: 100 });
+    expect(first.created).toBe(250);
+    const again = await seedUsers(pool, { users: 260, batchSize: 100 });
+    expect(again).toMatchObject({ created: 10, existing: 250 });
+    const [rows] = await pool.query<RowDataPacket[]>("SELECT COUNT(*) AS n, SUM(password_hash LIKE 'scrypt$1024$8$1$%') AS hashed FROM account");
+    expect(Number(rows[0]?.["n"])).toBe(260);
+    expect(Number(rows[0]?.["hashed"])).toBe(260);
+    const [plain] = await pool.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM account WHERE password_hash = username");
+    expect(Number(plain[0]?.["n"])).toBe(0);
+    expect(await new MysqlQuotaRepository(pool).quotaOf("200")).toEqual({ read: 603, write: 203 });
+    expect(await new MysqlQuotaRepository(pool).quotaOf("nobody")).toEqual({ read: 3, write: 3 });
+  });
+
+  it("checks passwords against the stored hash, with the hash's own parameters", async () => {
+    await pool.query("INSERT INTO account (username, password_hash) VALUES (?, ?)", ["alice", await hashPassword("wonderland")]);
+    const accounts = new MysqlAccountRepository(pool);
+    expect(await accounts.checkPassword("alice", "wonderland")).toBe(true);
+    expect(await accounts.checkPassword("alice", "Wonderland")).toBe(false);
+    expect(await accounts.checkPassword("12", "12")).toBe(true);
+    expect(await accounts.checkPassword("12", "13")).toBe(false);
+    expect(await accounts.checkPassword("no-such-user", "x")).toBe(false);
+  });
+});
+
+describe("Redis repositories", () => {
+  it("namespaces values per user", async () => {
+    const values = new RedisValueRepository(redis, ns.keyPrefix);
+    await values.set("1", "k", "one");
+    await values.set("2", "k", "two");
+    expect(await values.get("1", "k")).toBe("one");
+    expect(await values.get("2", "k")).toBe("two");
+    expect(await values.get("3", "k")).toBeUndefined();
+  });
+
+  it("stores sessions with a TTL", async () => {
+    const sessions = new RedisSessionRepository(redis, ns.keyPrefix);
+    await sessions.put("1", "tok", 100);
+    expect(await sessions.tokenOf("1")).toBe("tok");
+    const ttl = await redis.ttl(`${ns.keyPrefix}s:1`);
+    expect(ttl).toBeGreaterThan(90);
+    expect(ttl).toBeLessThanOrEqual(100);
+  });
+
+  it("runs the token bucket in Lua: burst takes at once, then refused, shared by two clients", async () => {
+    const other = new Redis(SHARED_REDIS_URL);
+    try {
+      const a = new RedisRateLimiter(redis, ns.keyPrefix);
+      const b = new RedisRateLimiter(other, ns.keyPrefix);
+      const params = bucketParams(30); // burst 3, 30/s
+      const results: boolean[] = [];
+      for (let i = 0; i < 4; i++) results.push(await (i % 2 === 0 ? a : b).tryTake("write:u1", params));
+      expect(results).toEqual([true, true, true, false]);
+      await new Promise((r) => setTimeout(r, 120)); // 30/s refills 3.6 tokens in 120 ms (capped at burst 3)
+      expect(await a.tryTake("write:u1", params)).toBe(true);
+      expect(await a.tryTake("read:u1", params)).toBe(true);
+      expect(await redis.pttl(`${ns.keyPrefix}rl:write:u1`)).toBeGreaterThan(0);
+    } finally {
+      other.disconnect();
+    }
+  });
+
+  it("counts failed logins in Redis across limiter instances", async () => {
+    const limits = { maxFailuresPerUser: 2, maxFailuresPerPeer: 50, windowSeconds: 60 };
+    const one = new FlexibleFailedLoginLimiter(limits, { client: redis, keyPrefix: ns.keyPrefix });
+    const two = new FlexibleFailedLoginLimiter(limits, { client: redis, keyPrefix: ns.keyPrefix });
+    await one.recordFailure("bob", "10.0.0.1");
+    await two.ensureAllowed("bob", "10.0.0.1");
+    await two.recordFailure("bob", "10.0.0.2");
+    await expect(one.ensureAllowed("bob", "10.0.0.3")).rejects.toThrow("too many failed logins");
+    await one.recordSuccess("bob");
+    await expect(two.ensureAllowed("bob", "10.0.0.3")).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,56 @@
+import { Redis } from "ioredis";
+
+/** How etserver connects to Redis (SPEC §6 `redis`). */
+export interface RedisSettings {
+  /** `redis://[user:pass@]host:port/db`. Default redis://127.0.0.1:6379/0. */
+  readonly url: string;
+  /** Prefix of every key etserver writes. Default "dora:". */
+  readonly keyPrefix: string;
+  /** A command that gets no answer within this many milliseconds fails. Default 1000. */
+  readonly commandTimeoutMs: number;
+}
+
+/** Receives connection errors (already rate-limited to one per state change). */
+export type RedisErrorSink = (message: string) => void;
+
+/**
+ * Opens an ioredis connection that fails fast instead of queueing while Redis
+ * is down (`enableOfflineQueue: false`, `maxRetriesPerRequest: 1`, a
+ * `commandTimeout`), and keeps reconnecting in the background so etserver
+ * recovers by itself when Redis returns.
+ */
+export function connectRedis(settings: RedisSettings, onError: RedisErrorSink): Redis {
+  const client = new Redis(settings.url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: settings.commandTimeoutMs,
+    connectTimeout: Math.max(settings.commandTimeoutMs, 1000),
+    retryStrategy: (times) => Math.min(100 * times, 1000),
+    lazyConnect: false,
+  });
+  let reported = false;
+  client.on("error", (error: Error) => {
+    if (reported) return;
+    reported = true;
+    onError(`redis: ${error.message}`);
+  });
+  client.on("ready", () => (reported = false));
+  return client;
+}
+
+/** Waits until `client` is ready, or rejects after `timeoutMs`. */
+export function waitForRedis(client: Redis, timeoutMs: number): Promise<void> {
+  if (client.status === "ready") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off("ready", onReady);
+      reject(new Error(`redis not ready after ${timeoutMs} ms`));
+    }, timeoutMs);
+    timer.unref();
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once("ready", onReady);
+  });
+}

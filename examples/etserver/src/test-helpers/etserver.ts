@@ -1,0 +1,133 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createClient, type ClientOptions } from "@dora/runtime";
+import { createKvServiceClient } from "@dora/tiger/kv/v1";
+import { createEtserver } from "../compose.js";
+import { etserverConfigSchema, type EtserverConfig } from "../infra/config/etserver-config.js";
+import { createPinoLogger } from "../infra/pino-logger.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The committed bin shim (runs the built dist). */
+export const ETSERVER_BIN = path.resolve(here, "../../bin/etserver.js");
+/** certs/make-certs.sh */
+export const MAKE_CERTS = path.resolve(here, "../../../../certs/make-certs.sh");
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** A config for tests: port 0 on loopback, logging silenced, `overrides` on top of the defaults. */
+export function testConfig(overrides: DeepPartial<EtserverConfig> = {}): EtserverConfig {
+  const { server, log, ...rest } = overrides as Record<string, Record<string, unknown> | undefined>;
+  return etserverConfigSchema.parse({ ...rest, server: { listenAddress: "127.0.0.1:0", ...server }, log: { level: "silent", ...log } });
+}
+
+/** An etserver running in this process, and a generated client connected to it. */
+export interface InProcessServer {
+  readonly address: string;
+  readonly kv: ReturnType<typeof createKvServiceClient>;
+  /** Another client on the same server, e.g. without metadata defaults. */
+  client(options?: Partial<ClientOptions>): { kv: ReturnType<typeof createKvServiceClient>; close(): Promise<void> };
+  close(): Promise<void>;
+}
+
+/** Starts etserver in process with `config`, listening on a free port. */
+export async function startInProcess(config: EtserverConfig, clientOptions: Partial<ClientOptions> = {}): Promise<InProcessServer> {
+  const etserver = createEtserver(config, createPinoLogger("silent"));
+  const { host, port } = await etserver.listen();
+  const address = `${host}:${port}`;
+  const clients: { close(): Promise<void> }[] = [];
+  const client = (options: Partial<ClientOptions> = {}) => {
+    const raw = createClient({ address, timeoutMs: 5000, ...clientOptions, ...options });
+    clients.push(raw);
+    return { kv: createKvServiceClient(raw), close: () => raw.close() };
+  };
+  const main = client();
+  return {
+    address,
+    kv: main.kv,
+    client,
+    async close() {
+      await Promise.all(clients.map((c) => c.close()));
+      await etserver.close();
+    },
+  };
+}
+
+/** An etserver child process started through the bin. */
+export interface ChildServer {
+  readonly address: string;
+  readonly child: ChildProcess;
+  /** Sends SIGTERM and waits for the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Runs `etserver serve ...args` and waits for `etserver listening on HOST:PORT`. */
+export function spawnEtserver(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<ChildServer> {
+  const child = spawn(process.execPath, [ETSERVER_BIN, ...args], { cwd: options.cwd, env: { ...cleanEnv(), ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    let stdout = "";
+    const onData = (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const newline = stdout.indexOf("\n");
+      if (newline < 0) return;
+      child.stdout.off("data", onData);
+      child.stdout.resume();
+      const match = /^etserver listening on (\S+:\d+)$/.exec(stdout.slice(0, newline));
+      if (match?.[1] === undefined) {
+        child.kill("SIGKILL");
+        reject(new Error(`unexpected first line: ${stdout.slice(0, newline)}`));
+        return;
+      }
+      resolve({
+        address: match[1],
+        child,
+        stop: () =>
+          new Promise((done) => {
+            if (child.exitCode !== null) return done(child.exitCode);
+            child.once("exit", (code) => done(code));
+            child.kill("SIGTERM");
+          }),
+      });
+    };
+    child.stdout.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`etserver exited with ${code} before listening: ${stderr}`)));
+  });
+}
+
+/** Runs the bin to completion. */
+export function runEtserver(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [ETSERVER_BIN, ...args], { cwd: options.cwd, env: { ...cleanEnv(), ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const killer = setTimeout(() => child.kill("SIGKILL"), 25_000);
+  return new Promise((resolve) =>
+    child.once("close", (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+/** The environment without ETSERVER_* variables, so only a test's own settings apply. */
+function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("ETSERVER_") && value !== undefined) env[key] = value;
+  return env;
+}
+
+/** Retries `attempt` every 100 ms until it resolves or `timeoutMs` passes. */
+export async function eventually<T>(attempt: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

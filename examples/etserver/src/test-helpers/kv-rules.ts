@@ -1,0 +1,185 @@
+import { Code, DoraError } from "@dora/runtime";
+import { Code as Status } from "@dora/tiger/kv/v1";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EtserverConfig } from "../infra/config/etserver-config.js";
+import { startInProcess, type InProcessServer } from "./etserver.js";
+
+/** How a store-specific test file prepares one server's configuration. */
+export interface RuleSuiteStore {
+  /** Label in test names, e.g. "memory". */
+  readonly label: string;
+  /** Prepares the store (database, seeded users 1..30) and returns a config factory. */
+  setup(): Promise<{ config: (overrides?: Record<string, unknown>) => EtserverConfig; cleanup(): Promise<void> }>;
+}
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+async function codeOf(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(DoraError);
+    return { code: (error as DoraError).code, message: (error as DoraError).rawMessage };
+  }
+  throw new Error("expected the call to fail");
+}
+
+/**
+ * Every rule of SPEC §6, through the generated client over loopback, against
+ * one store. Users 1..30 exist with password = username.
+ */
+export function defineKvRuleTests(store: RuleSuiteStore): void {
+  describe(`etserver rules (${store.label} store)`, () => {
+    let env: Awaited<ReturnType<RuleSuiteStore["setup"]>>;
+    let server: InProcessServer;
+
+    beforeAll(async () => {
+      env = await store.setup();
+      server = await startInProcess(env.config({ limits: { maxKeyBytes: 128, maxValueBytes: 65536 } }));
+    });
+    afterAll(async () => {
+      await server?.close();
+      await env?.cleanup();
+    });
+
+    async function login(user: string): Promise<string> {
+      const response = await server.kv.login({ username: user, password: user });
+      expect(response.status?.code).toBe(Status.OK);
+      return response.token;
+    }
+    const meta = (username: string, token: string) => ({ meta: { username, token } });
+
+    it("logs in with a UUID v4 token; a wrong password and an unknown user get the same status 1000", async () => {
+      expect(await login("3")).toMatch(UUID_V4);
+      const wrong = await server.kv.login({ username: "3", password: "4" });
+      const unknown = await server.kv.login({ username: "no-such-user", password: "x" });
+      expect(wrong.status?.code).toBe(Status.INCORRECT_USERNAME_OR_PASSWORD);
+      expect(wrong.status?.code).toBe(1000);
+      expect(unknown.status).toEqual(wrong.status);
+      expect(wrong.token).toBe("");
+    });
+
+    it("writes and reads back; a missing key is status 1001", async () => {
+      const token = await login("25"); // read quota 78/s → burst 7
+      expect(await server.kv.writeSecureMessage({ key: "a", value: "m" }, meta("25", token))).toMatchObject({ key: "a", value: "m" });
+      const read = await server.kv.readSecureMessage({ key: "a" }, meta("25", token));
+      expect(read.status?.code).toBe(Status.OK);
+      expect(read.value).toBe("m");
+      const missing = await server.kv.readSecureMessage({ key: "never-written" }, meta("25", token));
+      expect(missing.status?.code).toBe(Status.KEY_NOT_EXIST);
+      expect(missing.status?.code).toBe(1001);
+    });
+
+    it("namespaces keys per user", async () => {
+      const t5 = await login("5");
+      const t6 = await login("6");
+      await server.kv.writeSecureMessage({ key: "shared", value: "five" }, meta("5", t5));
+      expect((await server.kv.readSecureMessage({ key: "shared" }, meta("6", t6))).status?.code).toBe(Status.KEY_NOT_EXIST);
+      // User 6's token does not open user 5's namespace either.
+      expect((await codeOf(server.kv.readSecureMessage({ key: "shared" }, meta("5", t6)))).code).toBe(Code.Unauthenticated);
+    });
+
+    it("needs username and token metadata: a missing key is BadRequest", async () => {
+      const token = await login("7");
+      expect((await codeOf(server.kv.readSecureMessage({ key: "a" }, { meta: { token } }))).code).toBe(Code.BadRequest);
+      expect((await codeOf(server.kv.readSecureMessage({ key: "a" }, { meta: { username: "7" } }))).code).toBe(Code.BadRequest);
+      expect((await codeOf(server.kv.writeSecureMessage({ key: "a", value: "v" }, {}))).code).toBe(Code.BadRequest);
+    });
+
+    it("answers Unauthenticated for an empty token, no session, and a wrong token", async () => {
+      expect((await codeOf(server.kv.readSecureMessage({ key: "a" }, meta("8", ""))))).toMatchObject({ code: Code.Unauthenticated });
+      expect((await codeOf(server.kv.readSecureMessage({ key: "a" }, meta("8", "00000000-0000-4000-8000-000000000000"))))).toMatchObject({ code: Code.Unauthenticated });
+      const token = await login("8");
+      const wrong = token.slice(0, -1) + (token.endsWith("0") ? "1" : "0");
+      expect((await codeOf(server.kv.readSecureMessage({ key: "a" }, meta("8", wrong)))).code).toBe(Code.Unauthenticated);
+      expect((await codeOf(server.kv.writeSecureMessage({ key: "a", value: "v" }, meta("8", ""))))).toMatchObject({ code: Code.Unauthenticated });
+    });
+
+    it("a new login replaces the old token; a failed login keeps the session", async () => {
+      const first = await login("9");
+      const second = await login("9");
+      expect(second).not.toBe(first);
+      expect((await codeOf(server.kv.readSecureMessage({ key: "a" }, meta("9", first)))).code).toBe(Code.Unauthenticated);
+      expect((await server.kv.login({ username: "9", password: "wrong" })).status?.code).toBe(1000);
+      expect((await server.kv.readSecureMessage({ key: "a" }, meta("9", second))).status?.code).toBe(Status.KEY_NOT_EXIST);
+    });
+
+    it("checks key and value sizes: key 1..128 bytes, value up to 64 KiB", async () => {
+      const user = "28"; // write quota 31/s: burst 3, enough for the writes below once refilled
+      const token = await login(user);
+      const write = (key: string, value: string) => server.kv.writeSecureMessage({ key, value }, meta(user, token));
+      expect((await codeOf(write("", "v"))).code).toBe(Code.BadRequest);
+      expect((await codeOf(write("k".repeat(129), "v"))).code).toBe(Code.BadRequest);
+      expect((await codeOf(server.kv.readSecureMessage({ key: "k".repeat(129) }, meta(user, token)))).code).toBe(Code.BadRequest);
+      expect((await codeOf(write("big", "v".repeat(65537)))).code).toBe(Code.BadRequest);
+      await new Promise((r) => setTimeout(r, 200));
+      await expect(write("k".repeat(128), "v".repeat(65536))).resolves.toMatchObject({ key: "k".repeat(128) });
+      expect((await server.kv.readSecureMessage({ key: "k".repeat(128) }, meta(user, token))).value).toHaveLength(65536);
+    });
+
+    it("rate-limits each user after authentication, reads and writes separately", async () => {
+      // User 1: write quota 4/s → burst 1; read quota 6/s → burst 1.
+      const token = await login("1");
+      await server.kv.writeSecureMessage({ key: "r", value: "1" }, meta("1", token));
+      expect(await codeOf(server.kv.writeSecureMessage({ key: "r", value: "2" }, meta("1", token)))).toEqual({ code: Code.Unavailable, message: "rate limit" });
+      await server.kv.readSecureMessage({ key: "r" }, meta("1", token));
+      expect(await codeOf(server.kv.readSecureMessage({ key: "r" }, meta("1", token)))).toEqual({ code: Code.Unavailable, message: "rate limit" });
+      // Another user's bucket is untouched.
+      const other = await login("2");
+      await expect(server.kv.writeSecureMessage({ key: "r", value: "x" }, meta("2", other))).resolves.toBeDefined();
+    });
+
+    it("a request that fails authentication spends no rate-limit tokens", async () => {
+      const token = await login("10"); // write quota 13/s → burst 1
+      for (let i = 0; i < 5; i++) expect((await codeOf(server.kv.writeSecureMessage({ key: "a", value: "v" }, meta("10", "bad")))).code).toBe(Code.Unauthenticated);
+      await expect(server.kv.writeSecureMessage({ key: "a", value: "v" }, meta("10", token))).resolves.toBeDefined();
+    });
+
+    it("refills the bucket at the quota rate", async () => {
+      const token = await login("11"); // write quota 14/s → burst 1, one token per ~72 ms
+      await server.kv.writeSecureMessage({ key: "a", value: "1" }, meta("11", token));
+      expect((await codeOf(server.kv.writeSecureMessage({ key: "a", value: "2" }, meta("11", token)))).code).toBe(Code.Unavailable);
+      await new Promise((r) => setTimeout(r, 150));
+      await expect(server.kv.writeSecureMessage({ key: "a", value: "3" }, meta("11", token))).resolves.toBeDefined();
+    });
+
+    it("expires sessions after session.ttlSeconds", async () => {
+      const short = await startInProcess(env.config({ session: { ttlSeconds: 1 } }));
+      try {
+        const response = await short.kv.login({ username: "12", password: "12" });
+        await expect(short.kv.readSecureMessage({ key: "a" }, meta("12", response.token))).resolves.toBeDefined();
+        await new Promise((r) => setTimeout(r, 2100));
+        expect((await codeOf(short.kv.readSecureMessage({ key: "a" }, meta("12", response.token)))).code).toBe(Code.Unauthenticated);
+      } finally {
+        await short.close();
+      }
+    });
+
+    it("limits failed logins per username and per peer; a failed login never ends a session", async () => {
+      const limited = await startInProcess(env.config({ loginLimiter: { maxFailuresPerUser: 3, maxFailuresPerPeer: 6, windowSeconds: 60 } }));
+      try {
+        const ok = await limited.kv.login({ username: "13", password: "13" });
+        for (let i = 0; i < 3; i++) expect((await limited.kv.login({ username: "13", password: "bad" })).status?.code).toBe(1000);
+        expect(await codeOf(limited.kv.login({ username: "13", password: "13" }))).toEqual({ code: Code.Unavailable, message: "too many failed logins" });
+        await expect(limited.kv.readSecureMessage({ key: "a" }, meta("13", ok.token))).resolves.toBeDefined();
+        // Three more failures for other users bring this peer to 6.
+        for (const user of ["14", "15", "16"]) expect((await limited.kv.login({ username: user, password: "bad" })).status?.code).toBe(1000);
+        expect(await codeOf(limited.kv.login({ username: "17", password: "17" }))).toEqual({ code: Code.Unavailable, message: "too many failed logins" });
+      } finally {
+        await limited.close();
+      }
+    });
+
+    it("serves a fixed quota when configured", async () => {
+      const fixed = await startInProcess(env.config({ quota: { source: "fixed", fixed: 20 } })); // burst 2
+      try {
+        const { token } = await fixed.kv.login({ username: "29", password: "29" });
+        await fixed.kv.writeSecureMessage({ key: "a", value: "1" }, meta("29", token));
+        await fixed.kv.writeSecureMessage({ key: "a", value: "2" }, meta("29", token));
+        expect((await codeOf(fixed.kv.writeSecureMessage({ key: "a", value: "3" }, meta("29", token)))).message).toBe("rate limit");
+      } finally {
+        await fixed.close();
+      }
+    });
+  });
+}

@@ -1,0 +1,77 @@
+import {
+  create,
+  fromBinary,
+  fromJsonString,
+  toBinary,
+  toJsonString,
+  type DescMessage,
+  type MessageInitShape,
+  type MessageShape,
+} from "@bufbuild/protobuf";
+
+/**
+ * Serializes request and response messages. The codec's `name` is what travels
+ * in `head.serialize_type` (SPEC §3.2); `"proto"` is the default.
+ */
+export interface Codec {
+  /** Value of `serialize_type` on the wire, e.g. `"proto"`. */
+  readonly name: string;
+  /** Encodes a message or a message init shape. */
+  encode<D extends DescMessage>(schema: D, message: MessageInitShape<D>): Uint8Array;
+  /** Decodes bytes into a message; throws on malformed input. */
+  decode<D extends DescMessage>(schema: D, bytes: Uint8Array): MessageShape<D>;
+}
+
+/** Protobuf binary encoding (`serialize_type` `"proto"`, also used when it is empty). */
+export const protoCodec: Codec = {
+  name: "proto",
+  encode(schema, message) {
+    return toBinary(schema, create(schema, message));
+  },
+  decode(schema, bytes) {
+    return fromBinary(schema, bytes);
+  },
+};
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The canonical proto3 JSON mapping (`serialize_type` `"json"`). Unknown fields
+ * are ignored when decoding, as proto3 JSON parsers are expected to allow.
+ */
+export const jsonCodec: Codec = {
+  name: "json",
+  encode(schema, message) {
+    return utf8Encoder.encode(toJsonString(schema, create(schema, message)));
+  },
+  decode(schema, bytes) {
+    return fromJsonString(schema, utf8Decoder.decode(bytes), { ignoreUnknownFields: true });
+  },
+};
+
+/**
+ * Codecs by wire name. Holds `proto` and `json`; more can be added. An empty
+ * `serialize_type` means `proto` (SPEC §3.2).
+ */
+export class CodecRegistry {
+  private readonly byName = new Map<string, Codec>();
+
+  constructor(codecs: readonly Codec[] = []) {
+    this.add(protoCodec);
+    this.add(jsonCodec);
+    for (const codec of codecs) this.add(codec);
+  }
+
+  /** Adds or replaces the codec named `codec.name`. */
+  add(codec: Codec): this {
+    if (codec.name === "") throw new TypeError("codec name must not be empty");
+    this.byName.set(codec.name, codec);
+    return this;
+  }
+
+  /** The codec for a wire name; `""` gives `proto`; undefined when unknown. */
+  get(name: string): Codec | undefined {
+    return this.byName.get(name === "" ? "proto" : name);
+  }
+}
