@@ -32,7 +32,7 @@ export const silentLogger: Logger = Object.freeze({ debug: noop, info: noop, war
 export interface ConsoleLoggerOptions {
   /** Records below this level are dropped. Default "info". */
   level?: LogLevel;
-  /** Where lines go. Default process.stderr. */
+  /** Where lines go. Default process.stdout. */
   stream?: { write(line: string): unknown };
 }
 
@@ -53,7 +53,7 @@ function replacer(_key: string, value: unknown): unknown {
  */
 export function createConsoleLogger(options: ConsoleLoggerOptions = {}): Logger {
   const min = RANK[options.level ?? "info"];
-  const stream = options.stream ?? process.stderr;
+  const stream = options.stream ?? process.stdout;
   const make = (level: Exclude<LogLevel, "silent">) => {
     if (RANK[level] < min) return noop;
     const tag = level.toUpperCase();

@@ -1,13 +1,9 @@
-import fs from "node:fs";
-import path from "node:path";
-import { parse as parseYaml } from "yaml";
+import { ConfigError, findConfigFile, loadConfig } from "@dora/runtime/config";
 import { z } from "zod";
 import { isHostPort } from "../cli/validators.js";
 
 /** A config file or environment value that cannot be used: the CLI prints it on one line and exits with 1. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+export { ConfigError, findConfigFile };
 
 /** Default server address when neither config, environment nor `--address` gives one. */
 export const DEFAULT_ADDRESS = "127.0.0.1:8443";
@@ -62,60 +58,25 @@ export interface ConfigSources {
 
 /**
  * Loads config.yaml from `--config`, else next to the executable, else the
- * working directory (none is fine: defaults apply), validates it, then
- * applies `ETCLIENT_ADDRESS`. Flags are applied later by the caller, so they
- * win over both.
+ * working directory (none is fine: defaults apply), applies
+ * `ETCLIENT_ADDRESS`, and validates it, through `@dora/runtime/config`.
+ * Flags are applied later by the caller, so they win over both.
  *
  * @throws ConfigError naming the file and the key, e.g.
  *   `config /x/config.yaml: server.maxActiveConn: Too small: expected number to be >=1`.
  */
 export function loadClientConfig(sources: ConfigSources): ClientConfig {
-  const file = sources.file !== undefined ? path.resolve(sources.cwd, sources.file) : findConfigFile([sources.executableDir, sources.cwd]);
-  let raw: unknown = {};
-  if (file !== undefined) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, "utf8");
-    } catch (error) {
-      throw new ConfigError(`config ${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    }
-    try {
-      raw = parseYaml(text) ?? {};
-    } catch (error) {
-      throw new ConfigError(`config ${file}: not valid YAML: ${firstLine(error)}`);
-    }
-  }
-  const parsed = clientConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue === undefined || issue.path.length === 0 ? "" : `${issue.path.join(".")}: `;
-    throw new ConfigError(`config ${file ?? "(defaults)"}: ${where}${issue?.message ?? "invalid"}`);
-  }
-  const config = parsed.data;
-  if (file !== undefined) {
-    const dir = path.dirname(file);
-    for (const key of ["certFile", "keyFile", "caFile"] as const) {
-      const value = config.server[key];
-      if (value !== undefined) config.server[key] = path.resolve(dir, value);
-    }
-  }
   const envAddress = sources.env["ETCLIENT_ADDRESS"];
-  if (envAddress !== undefined && envAddress !== "") {
-    if (!isHostPort(envAddress)) throw new ConfigError(`ETCLIENT_ADDRESS: expected HOST:PORT with a port from 1 to 65535, got ${JSON.stringify(envAddress)}`);
-    config.server.address = envAddress;
+  if (envAddress !== undefined && envAddress !== "" && !isHostPort(envAddress)) {
+    throw new ConfigError(`ETCLIENT_ADDRESS: expected HOST:PORT with a port from 1 to 65535, got ${JSON.stringify(envAddress)}`);
   }
-  return config;
-}
-
-/** The first `config.yaml` found in `dirs`, in order. */
-export function findConfigFile(dirs: readonly string[]): string | undefined {
-  for (const dir of dirs) {
-    const candidate = path.join(dir, "config.yaml");
-    if (fs.existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+  return loadConfig({
+    schema: clientConfigSchema,
+    file: sources.file,
+    searchDirs: [sources.executableDir, sources.cwd],
+    cwd: sources.cwd,
+    env: sources.env,
+    envMap: { ETCLIENT_ADDRESS: "server.address" },
+    pathKeys: ["server.certFile", "server.keyFile", "server.caFile"],
+  }).config;
 }

@@ -1,19 +1,12 @@
-import fs from "node:fs";
-import path from "node:path";
-import { parse as parseYaml } from "yaml";
+import { ConfigError, findConfigFile, loadConfig } from "@dora/runtime/config";
 import { z } from "zod";
 
 /**
  * etserver's configuration (SPEC §6): config.yaml, then the environment,
- * then command-line flags, validated in one place. Written here rather than
- * on `@dora/runtime/config` because that subpath did not exist yet when
- * etserver was built; the behaviour is the one the runtime contract describes.
+ * then command-line flags, validated in one place by `@dora/runtime/config`.
  */
 
-/** A configuration that cannot be used. Its message is one line naming the key (and where it came from). */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+export { ConfigError, findConfigFile };
 
 /** True for `HOST:PORT` (port 0..65535; `[v6]:PORT` allowed). */
 export function isListenAddress(value: string): boolean {
@@ -136,95 +129,26 @@ export interface ConfigSources {
 /**
  * Loads config.yaml (from `--config`, else next to the executable, else the
  * working directory; none at all is fine), applies the environment, then
- * flags, validates the result, and checks the combinations SPEC §6 forbids.
+ * flags, validates the result (all through `@dora/runtime/config`), and
+ * checks the combinations SPEC §6 forbids.
  *
  * @throws ConfigError with one line naming the key and its source, e.g.
  *   `config /x/config.yaml: server.bogus: unknown key` or `--workers: Too small: expected number to be >=1`.
  */
 export function loadEtserverConfig(sources: ConfigSources): EtserverConfig & { file: string | undefined } {
-  const file = sources.file !== undefined ? path.resolve(sources.cwd, sources.file) : findConfigFile([sources.executableDir, sources.cwd]);
-  let raw: Record<string, unknown> = {};
-  if (file !== undefined) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, "utf8");
-    } catch (error) {
-      throw new ConfigError(`config ${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    }
-    let parsed: unknown;
-    try {
-      parsed = parseYaml(text) ?? {};
-    } catch (error) {
-      throw new ConfigError(`config ${file}: not valid YAML: ${firstLine(error)}`);
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ConfigError(`config ${file}: expected a mapping at the top level`);
-    raw = parsed as Record<string, unknown>;
-  }
-  const origin = new Map<string, string>();
-  for (const [name, key] of Object.entries(ENV_OVERRIDES)) {
-    const value = sources.env[name];
-    if (value === undefined || value === "") continue;
-    setPath(raw, key, value);
-    origin.set(key, name);
-  }
-  for (const flag of sources.flags ?? []) {
-    if (flag.value === undefined) continue;
-    setPath(raw, flag.key, flag.value);
-    origin.set(flag.key, flag.flag);
-  }
-
-  const result = etserverConfigSchema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    let key = issue?.path.map(String).join(".") ?? "";
-    let message = issue?.message ?? "invalid";
-    if (issue?.code === "unrecognized_keys") {
-      key = [...issue.path.map(String), issue.keys[0] ?? ""].filter((part) => part !== "").join(".");
-      message = "unknown key";
-    }
-    throw new ConfigError(`${origin.get(key) ?? `config ${file ?? "(defaults)"}: ${key}`}: ${message}`);
-  }
-  const config = result.data;
-  const name = (key: string) => origin.get(key) ?? `config ${file ?? "(defaults)"}: ${key}`;
-  if (config.quota.source === "mysql" && config.store !== "mysql") throw new ConfigError(`${name("quota.source")}: "mysql" needs store: mysql (the store is "${config.store}")`);
+  const { config, file, sourceOf } = loadConfig({
+    schema: etserverConfigSchema,
+    file: sources.file,
+    searchDirs: [sources.executableDir, sources.cwd],
+    cwd: sources.cwd,
+    env: sources.env,
+    envMap: ENV_OVERRIDES,
+    overrides: (sources.flags ?? []).map((f) => ({ key: f.key, source: f.flag, value: f.value })),
+    pathKeys: ["server.certFile", "server.keyFile", "server.caFile"],
+  });
+  if (config.quota.source === "mysql" && config.store !== "mysql") throw new ConfigError(`${sourceOf("quota.source")}: "mysql" needs store: mysql (the store is "${config.store}")`);
   if (config.server.workers > 1 && config.store !== "mysql") {
-    throw new ConfigError(`${name("server.workers")}: ${config.server.workers} workers need store: mysql (sessions and limits are shared in Redis); the store is "${config.store}"`);
+    throw new ConfigError(`${sourceOf("server.workers")}: ${config.server.workers} workers need store: mysql (sessions and limits are shared in Redis); the store is "${config.store}"`);
   }
-  // TLS files given in the file are relative to the file; others to the working directory.
-  const base = (key: string) => (file !== undefined && !origin.has(key) && hasPath(raw, key) ? path.dirname(file) : sources.cwd);
-  for (const key of ["certFile", "keyFile", "caFile"] as const) config.server[key] = path.resolve(base(`server.${key}`), config.server[key]);
   return { ...config, file };
-}
-
-/** The first `config.yaml` found in `dirs`, in order. */
-export function findConfigFile(dirs: readonly string[]): string | undefined {
-  for (const dir of dirs) {
-    const candidate = path.join(dir, "config.yaml");
-    if (fs.existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
-  const parts = dotted.split(".");
-  let node = target;
-  for (const part of parts.slice(0, -1)) {
-    const next = node[part];
-    if (typeof next !== "object" || next === null || Array.isArray(next)) node[part] = {};
-    node = node[part] as Record<string, unknown>;
-  }
-  node[parts[parts.length - 1] ?? ""] = value;
-}
-
-function hasPath(target: Record<string, unknown>, dotted: string): boolean {
-  let node: unknown = target;
-  for (const part of dotted.split(".")) {
-    if (typeof node !== "object" || node === null) return false;
-    node = (node as Record<string, unknown>)[part];
-  }
-  return node !== undefined;
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
 }
