@@ -51,6 +51,18 @@ function varint(buf: Uint8Array, end: number): number {
   throw new PkgError("varint longer than 10 bytes");
 }
 
+/** A varint read as int32: only its low 32 bits count (negative int32s are sent as ten bytes). */
+function varint32(buf: Uint8Array, end: number): number {
+  let result = 0;
+  for (let i = 0, shift = 0; i < 10; i++, shift += 7) {
+    if (pos >= end) throw new PkgError("truncated varint");
+    const b = buf[pos++]!;
+    if (shift < 32) result |= (b & 0x7f) << shift;
+    if (b < 0x80) return result | 0;
+  }
+  throw new PkgError("varint longer than 10 bytes");
+}
+
 function lengthDelimited(buf: Uint8Array, end: number): number {
   const len = varint(buf, end);
   const stop = pos + len;
@@ -89,7 +101,7 @@ function decodeHead(buf: Buffer, end: number): Head {
     const field = tag >>> 3;
     const wireType = tag & 7;
     if (field === 1 && wireType === 0) {
-      head.version = varint(buf, end) | 0;
+      head.version = varint32(buf, end);
     } else if (field === 2 && wireType === 2) {
       const stop = lengthDelimited(buf, end);
       head.serializeType = str(buf, pos, stop);

@@ -1,0 +1,165 @@
+import { create, createFileRegistry, fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
+import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { FRAME_DATA, FRAME_HEADER_BYTES } from "./frame.js";
+import { decodePkg, encodePkgFrame, PkgError } from "./pkg.js";
+
+// The envelope of SPEC §3.2 built with protobuf-es from its descriptor, as
+// protoc would compile it: the reference the hand-written codec must match.
+const T = FieldDescriptorProto_Type;
+const OPT = FieldDescriptorProto_Label.OPTIONAL;
+const REP = FieldDescriptorProto_Label.REPEATED;
+const registry = createFileRegistry(
+  create(FileDescriptorProtoSchema, {
+    name: "dora/protocol/pkg.proto",
+    package: "dora.protocol",
+    syntax: "proto3",
+    messageType: [
+      {
+        name: "Head",
+        field: [
+          { name: "version", number: 1, type: T.INT32, label: OPT, jsonName: "version" },
+          { name: "serialize_type", number: 2, type: T.STRING, label: OPT, jsonName: "serializeType" },
+          { name: "seq", number: 3, type: T.UINT64, label: OPT, jsonName: "seq" },
+          { name: "method", number: 4, type: T.STRING, label: OPT, jsonName: "method" },
+          { name: "meta", number: 5, type: T.MESSAGE, label: REP, typeName: ".dora.protocol.Head.MetaEntry", jsonName: "meta" },
+        ],
+        nestedType: [
+          {
+            name: "MetaEntry",
+            field: [
+              { name: "key", number: 1, type: T.STRING, label: OPT, jsonName: "key" },
+              { name: "value", number: 2, type: T.STRING, label: OPT, jsonName: "value" },
+            ],
+            options: { mapEntry: true },
+          },
+        ],
+      },
+      {
+        name: "Pkg",
+        field: [
+          { name: "head", number: 1, type: T.MESSAGE, label: OPT, typeName: ".dora.protocol.Head", jsonName: "head" },
+          { name: "payload", number: 2, type: T.BYTES, label: OPT, jsonName: "payload" },
+        ],
+      },
+    ],
+  }),
+  () => undefined,
+);
+const PkgSchema = registry.getMessage("dora.protocol.Pkg") as DescMessage;
+
+interface Fields {
+  version: number;
+  serializeType: string;
+  seq: number;
+  method: string;
+  meta: Record<string, string>;
+  payload: Uint8Array;
+}
+
+function reference(f: Fields): Uint8Array {
+  return toBinary(
+    PkgSchema,
+    create(PkgSchema, { head: { version: f.version, serializeType: f.serializeType, seq: BigInt(f.seq), method: f.method, meta: f.meta }, payload: f.payload } as never),
+  );
+}
+
+function ours(f: Fields, streamId = 1): Buffer {
+  return encodePkgFrame(streamId, f.version, f.serializeType, f.seq, f.method, Object.keys(f.meta).length > 0 ? f.meta : undefined, f.payload);
+}
+
+const fields: fc.Arbitrary<Fields> = fc.record({
+  version: fc.integer({ min: -0x80000000, max: 0x7fffffff }),
+  serializeType: fc.oneof(fc.constantFrom("", "proto", "json"), fc.string()),
+  seq: fc.oneof(fc.constantFrom(0, 1, 127, 128, 2 ** 32, Number.MAX_SAFE_INTEGER), fc.nat()),
+  method: fc.oneof(fc.constantFrom("", "Login", "/kv.v1.KvService/Login"), fc.string({ unit: "binary" })),
+  meta: fc.dictionary(fc.string({ unit: "binary" }), fc.string({ unit: "binary" }), { maxKeys: 5 }).map((m) => {
+    // protobuf-es keeps a map as a plain object; "__proto__" cannot be an own key there.
+    const copy: Record<string, string> = {};
+    for (const k of Object.keys(m)) if (k !== "__proto__") copy[k] = m[k]!;
+    return copy;
+  }),
+  payload: fc.uint8Array({ maxLength: 300 }),
+});
+
+describe("Pkg encoding", () => {
+  it("writes the same bytes as protobuf-es for any envelope, behind a DATA frame header", () => {
+    fc.assert(
+      fc.property(fields, fc.integer({ min: 0, max: 0xffffffff }), (f, streamId) => {
+        const frame = ours(f, streamId);
+        const body = frame.subarray(FRAME_HEADER_BYTES);
+        expect(frame.readUInt32BE(0)).toBe(body.length);
+        expect(frame.readUInt32BE(4)).toBe(streamId);
+        expect(frame[8]).toBe(FRAME_DATA);
+        expect(frame[9]).toBe(0);
+        expect(Buffer.from(body).toString("hex")).toBe(Buffer.from(reference(f)).toString("hex"));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("writes an empty head for an envelope with every field at its default", () => {
+    const frame = encodePkgFrame(7, 0, "", 0, "", undefined, new Uint8Array(0));
+    expect(frame.toString("hex")).toBe("00000002" + "00000007" + "0000" + "0a00");
+  });
+});
+
+describe("Pkg decoding", () => {
+  it("reads back what protobuf-es writes, for any envelope", () => {
+    fc.assert(
+      fc.property(fields, (f) => {
+        const pkg = decodePkg(Buffer.from(reference(f)));
+        expect(pkg.head).toMatchObject({ version: f.version, serializeType: f.serializeType, seq: f.seq, method: f.method });
+        expect(pkg.head!.meta ?? {}).toEqual(f.meta);
+        expect(pkg.head!.metaBytes).toBe(Object.entries(f.meta).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0));
+        expect(Buffer.from(pkg.payload).equals(Buffer.from(f.payload))).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("hands out the payload as a view of the frame", () => {
+    const frame = Buffer.from(reference({ version: 0, serializeType: "proto", seq: 1, method: "M", meta: {}, payload: new Uint8Array([1, 2, 3]) }));
+    expect(decodePkg(frame).payload.buffer).toBe(frame.buffer);
+  });
+
+  it("skips unknown fields of every wire type", () => {
+    const known = Buffer.from(reference({ version: 2, serializeType: "json", seq: 9, method: "M", meta: { a: "b" }, payload: new Uint8Array([5]) }));
+    // field 9 varint, field 10 fixed64, field 11 bytes, field 12 fixed32
+    const unknown = Buffer.from([0x48, 0x96, 0x01, 0x51, 1, 2, 3, 4, 5, 6, 7, 8, 0x5a, 0x02, 0xaa, 0xbb, 0x65, 1, 2, 3, 4]);
+    const pkg = decodePkg(Buffer.concat([unknown, known, unknown]));
+    expect(pkg.head).toMatchObject({ version: 2, serializeType: "json", seq: 9, method: "M", meta: { a: "b" } });
+    expect([...pkg.payload]).toEqual([5]);
+  });
+
+  it("has no head when the Pkg carries none", () => {
+    const pkg = decodePkg(Buffer.from([0x12, 0x01, 0x07]));
+    expect(pkg.head).toBeUndefined();
+    expect([...pkg.payload]).toEqual([7]);
+  });
+
+  it.each([
+    ["a truncated varint", [0x0a, 0x80]],
+    ["a length running past the end", [0x0a, 0x05, 0x08]],
+    ["a varint longer than ten bytes", [0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]],
+    ["a group wire type", [0x0b]],
+    ["a truncated fixed64", [0x09, 1, 2]],
+    ["a head that runs past its length", [0x0a, 0x02, 0x12, 0x05]],
+  ])("throws PkgError on %s", (_what, bytes) => {
+    expect(() => decodePkg(Buffer.from(bytes))).toThrow(PkgError);
+  });
+
+  it("throws PkgError, never anything else, on arbitrary bytes", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        try {
+          decodePkg(Buffer.from(bytes));
+        } catch (err) {
+          expect(err).toBeInstanceOf(PkgError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
