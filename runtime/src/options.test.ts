@@ -1,0 +1,100 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createClient } from "./client.js";
+import { DeadlineWheel, type Expirable } from "./deadline-wheel.js";
+import { DEFAULTS, intOption, parseAddress, transportOptions } from "./options.js";
+import { createServer } from "./server.js";
+
+describe("options", () => {
+  it("has the defaults of SPEC §4", () => {
+    expect(DEFAULTS).toMatchObject({ keepaliveTimeMs: 5000, keepaliveTimeoutMs: 20000, maxFrameBytes: 4 * 1024 * 1024, maxConcurrentCalls: 1000, poolSize: 10, timeoutMs: 5000 });
+    expect(transportOptions({})).toEqual({ keepaliveTimeMs: 5000, keepaliveTimeoutMs: 20000, maxFrameBytes: 4 * 1024 * 1024 });
+  });
+
+  it("names the option in every validation error", () => {
+    expect(() => intOption("poolSize", 1.5, 10, 1)).toThrow("option poolSize must be an integer, got 1.5");
+    expect(() => intOption("poolSize", 0, 10, 1, 100)).toThrow("option poolSize must be between 1 and 100, got 0");
+    expect(() => intOption("poolSize", "3" as never, 10, 1)).toThrow(/option poolSize must be an integer/);
+    expect(() => transportOptions({ maxFrameBytes: 2 ** 32 })).toThrow(/option maxFrameBytes/);
+    expect(() => createServer({ maxConcurrentCalls: 0 })).toThrow(/option maxConcurrentCalls/);
+    expect(() => createServer({ keepaliveTimeMs: -1 })).toThrow(/option keepaliveTimeMs/);
+    expect(() => createClient({ address: "127.0.0.1:1", timeoutMs: 0 })).toThrow(/option timeoutMs/);
+    expect(() => createClient({ address: "127.0.0.1:1", poolSize: 0 })).toThrow(/option poolSize/);
+    expect(() => createClient({ address: [] })).toThrow(/option address/);
+    expect(() => createClient({ address: "localhost" })).toThrow('option address: expected HOST:PORT, got "localhost"');
+    expect(() => createClient({ address: "127.0.0.1:1", serializeType: "xml" })).toThrow('option serializeType: unknown codec "xml"');
+  });
+
+  it("parses HOST:PORT, [IPv6]:PORT and :PORT", () => {
+    expect(parseAddress("address", "example.com:8443")).toEqual({ host: "example.com", port: 8443 });
+    expect(parseAddress("address", "[::1]:9000")).toEqual({ host: "::1", port: 9000 });
+    expect(parseAddress("address", ":7")).toEqual({ host: "127.0.0.1", port: 7 });
+    expect(() => parseAddress("address", "h:70000")).toThrow(/option address/);
+    expect(() => parseAddress("address", "::1:80")).toThrow(/option address/);
+  });
+});
+
+describe("DeadlineWheel", () => {
+  afterEach(() => vi.useRealTimers());
+
+  function item(log: string[], name: string): Expirable {
+    return { deadlineSlot: undefined, expire: () => log.push(name) };
+  }
+
+  it("expires items in deadline order, each once, and not before its deadline", () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const wheel = new DeadlineWheel(2);
+    const log: string[] = [];
+    wheel.add(item(log, "c"), 1_000_300);
+    wheel.add(item(log, "a"), 1_000_100);
+    wheel.add(item(log, "b"), 1_000_200);
+    vi.advanceTimersByTime(99);
+    expect(log).toEqual([]);
+    vi.advanceTimersByTime(2);
+    expect(log).toEqual(["a"]);
+    vi.advanceTimersByTime(300);
+    expect(log).toEqual(["a", "b", "c"]);
+    vi.advanceTimersByTime(1000);
+    expect(log).toEqual(["a", "b", "c"]);
+    wheel.stop();
+  });
+
+  it("does not expire a removed item and keeps the others of its slot", () => {
+    vi.useFakeTimers({ now: 0 });
+    const wheel = new DeadlineWheel(10);
+    const log: string[] = [];
+    const gone = item(log, "gone");
+    wheel.add(gone, 50);
+    wheel.add(item(log, "kept"), 51);
+    wheel.remove(gone);
+    wheel.remove(gone);
+    expect(gone.deadlineSlot).toBeUndefined();
+    vi.advanceTimersByTime(100);
+    expect(log).toEqual(["kept"]);
+  });
+
+  it("uses one timer however many items are scheduled, re-armed for an earlier deadline", () => {
+    vi.useFakeTimers({ now: 0 });
+    const wheel = new DeadlineWheel(1);
+    const log: string[] = [];
+    for (let i = 0; i < 1000; i++) wheel.add(item(log, `late${i}`), 5000 + i);
+    expect(vi.getTimerCount()).toBe(1);
+    wheel.add(item(log, "early"), 10);
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(11);
+    expect(log).toEqual(["early"]);
+    vi.advanceTimersByTime(6000);
+    expect(log).toHaveLength(1001);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("never expires anything after stop", () => {
+    vi.useFakeTimers({ now: 0 });
+    const wheel = new DeadlineWheel();
+    const log: string[] = [];
+    wheel.add(item(log, "x"), 10);
+    wheel.stop();
+    vi.advanceTimersByTime(100);
+    expect(log).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
