@@ -291,8 +291,14 @@ class ClientConnection implements ConnectionHandler {
   /** Registers the call and writes its frame, connecting first when needed (writes are buffered until connected). */
   start(call: PendingCall, frame: Buffer): void {
     if (this.state === "idle" || this.state === "backoff") this.connect();
+    // Only a connection with calls in flight keeps the process alive (SPEC §4: a CLI exits when done).
+    if (this.pending.size === 0) this.nap!.socket.ref();
     this.pending.set(call.streamId, call);
     this.nap!.write(frame);
+  }
+
+  private idle(): void {
+    if (this.pending.size === 0) this.nap?.socket.unref();
   }
 
   private connect(): void {
@@ -343,6 +349,7 @@ class ClientConnection implements ConnectionHandler {
     this.pending.delete(streamId);
     call.complete(payload);
     if (this.closing !== undefined) this.endIfIdle();
+    else this.idle();
   }
 
   onClose(error: Error | undefined): void {
@@ -377,6 +384,7 @@ class ClientConnection implements ConnectionHandler {
   forget(call: PendingCall): void {
     this.pending.delete(call.streamId);
     if (this.closing !== undefined) this.endIfIdle();
+    else this.idle();
   }
 
   close(): Promise<void> {
