@@ -515,25 +515,36 @@ describe("client lifecycle", () => {
     expect(await within(closed, 3000)).toBe(true);
   });
 
-  it("a process holding only an idle client exits by itself once its work is done", async () => {
-    const echo = await start();
-    const runtime = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../dist/index.js");
+  async function runScript(address: string, tail: string): Promise<{ exited: boolean; code: number | null; out: string }> {
+    const here = path.dirname(fileURLToPath(import.meta.url));
     const script = `
-      import { createClient } from ${JSON.stringify(runtime)};
+      import { createClient } from ${JSON.stringify(path.resolve(here, "../dist/index.js"))};
       import { EmptySchema } from "@bufbuild/protobuf/wkt";
-      const c = createClient({ address: ${JSON.stringify(echo.address)}, poolSize: 2, keepaliveTimeMs: 60000 });
-      // A call to a method the server lacks still proves a round trip over a pooled connection.
+      const c = createClient({ address: ${JSON.stringify(address)}, poolSize: 2, keepaliveTimeMs: 60000 });
+      // A method the server lacks still makes a full round trip over a pooled connection.
       const method = { name: "Nope", parent: { typeName: "dora.test.v1.EchoService" }, input: EmptySchema, output: EmptySchema };
       try { await c.unary(method, {}); } catch (e) { console.log(e.code); }
+      ${tail}
     `;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..") });
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: path.resolve(here, "..") });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((r) => child.once("exit", r));
-    const done = await within(exited, 8000);
-    if (!done) child.kill("SIGKILL");
-    expect(done, out).toBe(true);
-    expect(out.trim()).toBe(String(Code.Unimplemented));
+    const exit = new Promise<number | null>((r) => child.once("exit", r));
+    const exited = await within(exit, 8000);
+    if (!exited) child.kill("SIGKILL");
+    return { exited, code: await exit, out: out.trim() };
+  }
+
+  it("a process holding only an idle client exits by itself once its work is done", async () => {
+    const echo = await start();
+    const result = await runScript(echo.address, "");
+    expect(result).toEqual({ exited: true, code: 0, out: String(Code.Unimplemented) });
+  });
+
+  it("a process awaiting client.close() stays alive until the close completes, then exits", async () => {
+    const echo = await start();
+    const result = await runScript(echo.address, `await c.close(); console.log("closed");`);
+    expect(result).toEqual({ exited: true, code: 0, out: `${Code.Unimplemented}\nclosed` });
   });
 });

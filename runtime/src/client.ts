@@ -265,6 +265,8 @@ class ClientConnection implements ConnectionHandler {
   private retryAt = 0;
   private connectTimer: NodeJS.Timeout | undefined;
   private closing: (() => void) | undefined;
+  /** A DATA frame arrived on the current socket. */
+  private answered = false;
 
   constructor(
     private readonly client: Client,
@@ -323,6 +325,7 @@ class ClientConnection implements ConnectionHandler {
       socket.once("connect", this.onConnected);
     }
     this.state = "connecting";
+    this.answered = false;
     this.nap = new NapConnection(socket, client.transport, this);
     this.connectTimer = setTimeout(this.onConnectTimeout, client.connectTimeoutMs);
     this.connectTimer.unref();
@@ -344,6 +347,7 @@ class ClientConnection implements ConnectionHandler {
   };
 
   onData(streamId: number, payload: Buffer): void {
+    this.answered = true;
     const call = this.pending.get(streamId);
     if (call === undefined) return; // late answer to a call that timed out or was aborted
     this.pending.delete(streamId);
@@ -356,7 +360,7 @@ class ClientConnection implements ConnectionHandler {
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
     const wasOpen = this.state === "open";
-    const reason = describe(error, wasOpen);
+    const reason = describe(error, wasOpen, this.client.tls !== undefined, this.answered);
     this.lastError = reason;
     this.nap = undefined;
     if (wasOpen || this.closing !== undefined) {
@@ -389,6 +393,8 @@ class ClientConnection implements ConnectionHandler {
 
   close(): Promise<void> {
     if (this.nap === undefined) return Promise.resolve();
+    // Whoever awaits close() is kept alive until the socket has closed.
+    this.nap.socket.ref();
     return new Promise((resolve) => {
       this.closing = resolve;
       this.endIfIdle();
@@ -403,10 +409,22 @@ class ClientConnection implements ConnectionHandler {
   }
 }
 
-function describe(error: Error | undefined, wasOpen: boolean): string {
-  if (error === undefined) return wasOpen ? "closed by the server" : "failed";
+/** Socket errors that are about the network, not TLS. */
+const NETWORK_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "EPIPE", "ECONNABORTED"]);
+
+/**
+ * Why a connection ended, for the `Unavailable` message of its calls. With
+ * TLS 1.3 a server verifies the client certificate after the client's
+ * handshake is done, so a rejected certificate shows as the server closing
+ * the connection before any answer.
+ */
+function describe(error: Error | undefined, wasOpen: boolean, tls: boolean, answered: boolean): string {
+  if (error === undefined) {
+    if (!wasOpen) return "failed";
+    return tls && !answered ? "closed by the server right after the TLS handshake (was the client certificate rejected?)" : "closed by the server";
+  }
   const code = (error as NodeJS.ErrnoException).code;
-  const tlsHint = code !== undefined && (code.startsWith("ERR_SSL") || code.includes("CERT") || code === "DEPTH_ZERO_SELF_SIGNED_CERT") ? "TLS error: " : "";
+  const tlsHint = tls && !answered && !(code !== undefined && NETWORK_ERRORS.has(code)) && !(error.name === "KeepaliveTimeoutError") ? "TLS error: " : "";
   return `${wasOpen ? "closed" : "failed"}: ${tlsHint}${error.message}`;
 }
 

@@ -97,6 +97,8 @@ export class Server {
   private readonly bareMethods = new Map<string, MethodEntry>();
   private interceptors: ServerInterceptor[];
   private readonly connections = new Set<ServerConnection>();
+  /** Every accepted TCP socket, including TLS ones still in their handshake. */
+  private readonly sockets = new Set<net.Socket>();
   private readonly netServer: net.Server;
   private closePromise: Promise<void> | undefined;
 
@@ -113,13 +115,25 @@ export class Server {
       const t = options.tls;
       const requestCert = t.requestClientCert ?? t.ca !== undefined;
       this.netServer = tls.createServer(
-        { cert: t.cert, key: t.key, ...(t.ca !== undefined ? { ca: t.ca } : {}), requestCert, rejectUnauthorized: requestCert },
+        {
+          cert: t.cert,
+          key: t.key,
+          ...(t.ca !== undefined ? { ca: t.ca } : {}),
+          requestCert,
+          rejectUnauthorized: requestCert,
+          // A peer that never finishes its handshake is dropped like a silent one.
+          handshakeTimeout: this.transport.keepaliveTimeMs + this.transport.keepaliveTimeoutMs,
+        },
         onSocket,
       );
       this.netServer.on("tlsClientError", (err) => this.logger.debug("tls handshake failed", { error: err.message }));
     } else {
       this.netServer = net.createServer({ noDelay: true }, onSocket);
     }
+    this.netServer.on("connection", (socket: net.Socket) => {
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+    });
   }
 
   /**
@@ -174,6 +188,8 @@ export class Server {
       for (const conn of this.connections) conn.closeIfIdle();
       const grace = setTimeout(() => {
         for (const conn of this.connections) conn.destroy(new DoraError(Code.Unavailable, "server closed"));
+        // TLS sockets still in their handshake are not connections yet; they would hold close() open.
+        for (const socket of this.sockets) socket.destroy();
       }, this.closeGraceMs);
       grace.unref();
       const allClosed = new Promise<void>((r) => {
