@@ -182,3 +182,37 @@ describe("keepalive", () => {
     for (const s of sockets) s.destroy();
   });
 });
+
+describe("backpressure", () => {
+  it("stops reading requests from a peer that does not read its answers, and resumes when it drains", async () => {
+    const { createServer } = await import("./server.js");
+    let handled = 0;
+    const server = createServer({ maxConcurrentCalls: 10_000 });
+    server.register(EchoService, {
+      async echo() {
+        handled++;
+        return { text: "x".repeat(64 * 1024) };
+      },
+    });
+    const { port } = await server.listen();
+    try {
+      const p = await peer(port);
+      p.socket.pause(); // read nothing
+      const total = 600; // 600 × 64 KiB of answers: far more than the socket buffers hold
+      // Requests go out in small batches, so the server reads them over many socket reads.
+      for (let i = 1; i <= total; i++) {
+        p.call(i, ECHO, {});
+        if (i % 10 === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      const whilePaused = handled;
+      expect(whilePaused).toBeLessThan(total);
+      p.socket.resume();
+      await p.next((f) => f.type === FRAME_DATA && f.streamId === total, 10_000);
+      expect(handled).toBe(total);
+    } finally {
+      for (const p of peers.splice(0)) p.destroy();
+      await server.close();
+    }
+  });
+});
