@@ -21,13 +21,24 @@ export function generateTs(schema: Schema<DoraPluginOptions>): void {
     checkFile(file);
     const f = schema.generateFile(`${file.name}_dora.ts`);
     f.preamble(file);
+    // A service or a message named Promise would shadow the global one in this file.
+    const promise = shadowsPromise(f, file) ? "globalThis.Promise" : "Promise";
     file.services.forEach((service, i) => {
       if (i > 0) {
         f.print();
       }
-      printService(f, service);
+      printService(f, service, promise);
     });
   }
+}
+
+/** True when the file declares or imports something named `Promise` (a service, or a message shape). */
+function shadowsPromise(f: GeneratedFile, file: DescFile): boolean {
+  return file.services.some(
+    (service) =>
+      serviceNames(service).handler === "Promise" ||
+      service.methods.some((m) => f.importShape(m.input).name === "Promise" || f.importShape(m.output).name === "Promise"),
+  );
 }
 
 /** The names generated for one service. */
@@ -101,7 +112,7 @@ function memberName(method: DescMethod): string {
   return method.localName === "new" ? `"new"` : method.localName;
 }
 
-function printService(f: GeneratedFile, service: DescService): void {
+function printService(f: GeneratedFile, service: DescService, promise: string): void {
   const names = serviceNames(service);
   const descriptor = f.importSchema(service);
   const MessageInitShape = f.import("MessageInitShape", "@bufbuild/protobuf", true);
@@ -118,7 +129,7 @@ function printService(f: GeneratedFile, service: DescService): void {
       f.print();
     }
     f.print(f.jsDoc(method, "  "));
-    f.print("  ", memberName(method), "(request: ", f.importShape(method.input), ", context: ", HandlerContext, "): Promise<",
+    f.print("  ", memberName(method), "(request: ", f.importShape(method.input), ", context: ", HandlerContext, "): ", promise, "<",
       MessageInitShape, "<typeof ", f.importSchema(method.output, true), ">>;");
   });
   f.print("}");
@@ -144,7 +155,7 @@ function printService(f: GeneratedFile, service: DescService): void {
     }
     f.print(f.jsDoc(method, "  "));
     f.print("  ", memberName(method), "(request: ", MessageInitShape, "<typeof ", f.importSchema(method.input, true),
-      ">, options?: ", CallOptions, "): Promise<", f.importShape(method.output), ">;");
+      ">, options?: ", CallOptions, "): ", promise, "<", f.importShape(method.output), ">;");
   });
   f.print("}");
   f.print();

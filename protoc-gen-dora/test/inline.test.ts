@@ -169,6 +169,27 @@ service Client {
     expect(l).toContain(`  constructor$: "/r.v1.Client/constructor",`);
   });
 
+  it("refers to the global Promise as globalThis.Promise where a service or message named Promise shadows it", () => {
+    const out = generate({
+      "s/v1/s.proto": `syntax = "proto3"; package s.v1;
+message T {}
+service Promise { rpc Get(T) returns (T); }`,
+      "m/v1/m.proto": `syntax = "proto3"; package m.v1;
+message Promise {}
+service Kv { rpc Get(Promise) returns (Promise); }`,
+      "p/v1/p.proto": `syntax = "proto3"; package p.v1;
+message T {}
+service Kv { rpc Get(T) returns (T); }`,
+    });
+    const service = lines(out.get("s/v1/s_dora.ts"));
+    expect(service).toContain(`export interface Promise {`);
+    expect(service).toContain(`  get(request: T, context: HandlerContext): globalThis.Promise<MessageInitShape<typeof TSchema>>;`);
+    expect(service).toContain(`  get(request: MessageInitShape<typeof TSchema>, options?: CallOptions): globalThis.Promise<T>;`);
+    const message = lines(out.get("m/v1/m_dora.ts"));
+    expect(message).toContain(`  get(request: Promise, context: HandlerContext): globalThis.Promise<MessageInitShape<typeof PromiseSchema>>;`);
+    expect(lines(out.get("p/v1/p_dora.ts"))).toContain(`  get(request: T, context: HandlerContext): Promise<MessageInitShape<typeof TSchema>>;`);
+  });
+
   it("escapes */ in comments", () => {
     const out = generate({
       "c/v1/c.proto": `syntax = "proto3"; package c.v1; message M {}
