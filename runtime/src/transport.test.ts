@@ -58,6 +58,24 @@ describe("nap transport on the server", () => {
     expect(await p.answer(2)).toMatchObject({ code: Code.Ok, text: "b", head: { method: "Echo", seq: 2 } });
   });
 
+  it("answers requests whose bytes arrive over the socket one at a time", async () => {
+    echo = await startEchoServer();
+    const { encodePkgFrame } = await import("./pkg.js");
+    const { protoCodec } = await import("./codec.js");
+    const { EchoRequestSchema } = await import("./test-helpers/echo-service.js");
+    const p = await peer(echo.port);
+    p.socket.setNoDelay(true);
+    const bytes = Buffer.concat(
+      [1, 2].map((id) => encodePkgFrame(id, 0, "proto", id, ECHO, { k: "v" }, protoCodec.encode(EchoRequestSchema, { text: `byte-${id}` } as never))),
+    );
+    for (const byte of bytes) {
+      p.write(Buffer.from([byte]));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect((await p.answer(1)).text).toBe("byte-1");
+    expect((await p.answer(2)).text).toBe("byte-2");
+  });
+
   it.each([
     ["an oversize declared length", () => header(4 * 1024 * 1024 + 1, 1, FRAME_DATA)],
     ["garbage bytes", () => Buffer.from("GET / HTTP/1.1\r\nHost: example\r\n\r\n")],
