@@ -1,6 +1,11 @@
 // Benchmark server process: serves EchoService on 127.0.0.1, prints its port.
-import { createServer } from "@dora/runtime";
+// DORA_RUNTIME names the runtime build to load (a path to its dist/index.js);
+// default: the workspace's @dora/runtime.
+import { pathToFileURL } from "node:url";
 import { EchoService } from "./echo-service.js";
+
+const runtime = process.env.DORA_RUNTIME;
+const { createServer } = await import(runtime === undefined || runtime === "" ? "@dora/runtime" : pathToFileURL(runtime).href);
 
 const server = createServer();
 server.register(EchoService, {
