@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CodecRegistry, jsonCodec, protoCodec, type Codec } from "./codec.js";
+import { jsonCodec, protoCodec, type Codec } from "./codec.js";
+import { CodecRegistry } from "./codec-registry.js";
 import { EchoRequestSchema, EchoResponseSchema } from "./test-helpers/echo-service.js";
 
 const request = { text: "héllo", delayMs: 5, blob: new Uint8Array([0, 255, 7]) };

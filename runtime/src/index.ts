@@ -3,13 +3,18 @@
  * envelope, codecs, server, client, interceptors. Generated code from
  * protoc-gen-dora targets this API. Depends on @bufbuild/protobuf only; the
  * YAML config loader lives in the `@dora/runtime/config` subpath.
+ *
+ * This file is the whole public surface: interfaces and `create…` factories.
  */
 export { Code, codeName, codeFromName } from "./code.js";
 export { DoraError, isDoraError } from "./dora-error.js";
-export { CodecRegistry, jsonCodec, protoCodec, type Codec } from "./codec.js";
-export { createHandlerContext, type HandlerContext, type Peer } from "./context.js";
-export type { ClientInterceptor, ClientNext, ClientRequest, ClientResponse, ServerInterceptor, ServerNext } from "./interceptor.js";
-export { Server, createServer, type ServerOptions, type ServerTlsOptions } from "./server.js";
-export { Client, createClient, type CallOptions, type ClientOptions, type ClientTlsOptions } from "./client.js";
+export { jsonCodec, protoCodec, type Codec } from "./codec.js";
+export { createHandlerContext, type HandlerContext, type Peer } from "./handler-context.js";
+export { createContextKey, createContextValues, type ContextKey, type ContextValues } from "./context-values.js";
+export type { Interceptor, UnaryFn, UnaryRequest, UnaryResponse } from "./interceptor.js";
+export { createServer, type Server, type ServerOptions, type ServerTlsOptions } from "./server.js";
+export { createClient, type CallOptions, type Client, type ClientOptions, type ClientTlsOptions, type CommonClientOptions } from "./client.js";
+export { createInProcessClient, type InProcessClientOptions } from "./in-process-client.js";
+export { DORA_V2_MAX_FRAME_BYTES, doraV2CompatClientOptions, doraV2CompatServerOptions } from "./dora-v2-compat.js";
 export { DEFAULTS } from "./options.js";
-export { createConsoleLogger, parseLogLevel, silentLogger, type LogLevel, type Logger } from "./logger.js";
+export { createConsoleLogger, parseLogLevel, silentLogger, type ConsoleLoggerOptions, type LogFields, type LogLevel, type Logger } from "./logger.js";

@@ -3,10 +3,13 @@
  * `Logger`; applications adapt their own (pino, winston, …) to this shape.
  * The runtime never puts secrets or payloads in fields.
  */
+/** A level name; `silent` drops everything. */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
+/** Structured fields of a record. */
 export type LogFields = Record<string, unknown>;
 
+/** A levelled logger: one method per level, each taking a message and optional fields. */
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;
   info(msg: string, fields?: LogFields): void;
@@ -26,7 +29,10 @@ export function parseLogLevel(value: string): LogLevel {
 
 const noop = (): void => {};
 
-/** A logger that drops every record; the default of servers and clients. */
+/**
+ * A logger that drops every record: the default of clients; give it to a
+ * server to turn off its default logging of handler failures.
+ */
 export const silentLogger: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop });
 
 export interface ConsoleLoggerOptions {
@@ -72,4 +78,28 @@ export function createConsoleLogger(options: ConsoleLoggerOptions = {}): Logger 
     };
   };
   return { debug: make("debug"), info: make("info"), warn: make("warn"), error: make("error") };
+}
+
+/**
+ * The logger of a server created without one (SPEC §4): error level, to
+ * stderr, so a handler failure always leaves a trace.
+ */
+export function createDefaultServerLogger(): Logger {
+  return createConsoleLogger({ level: "error", stream: process.stderr });
+}
+
+/**
+ * The fields that describe a thrown value in a log record: its name, message
+ * and stack (and `code` when it has one). Nothing else of it is logged, so no
+ * request data or metadata rides along.
+ */
+export function errorFields(error: unknown): { name: string; message: string; stack?: string; code?: unknown } {
+  if (error instanceof Error) {
+    const out: { name: string; message: string; stack?: string; code?: unknown } = { name: error.name, message: error.message };
+    if (error.stack !== undefined) out.stack = error.stack;
+    const code = (error as { code?: unknown }).code;
+    if (code !== undefined) out.code = code;
+    return out;
+  }
+  return { name: typeof error, message: String(error) };
 }

@@ -2,8 +2,12 @@
  * Option defaults and validation, in one place (SPEC §4). Internal module.
  * Every error names the option.
  */
+import type { Codec } from "./codec.js";
+import { CodecRegistry } from "./codec-registry.js";
+import type { ClientOptions, CommonClientOptions } from "./client.js";
+import type { ServerOptions } from "./server.js";
 
-/** Defaults shared by server and client. */
+/** Defaults of server and client options (milliseconds, bytes, counts). */
 export const DEFAULTS = {
   keepaliveTimeMs: 5000,
   keepaliveTimeoutMs: 20000,
@@ -14,12 +18,15 @@ export const DEFAULTS = {
   poolSize: 10,
   timeoutMs: 5000,
   connectTimeoutMs: 5000,
+  probeTimeoutMs: 1000,
   reconnectInitialMs: 1000,
   reconnectMaxMs: 120000,
 } as const;
 
 /** Largest frame length the u32 length field can carry. */
 const MAX_U32 = 0xffffffff;
+/** Largest delay a Node timer accepts. */
+const MAX_TIMER_MS = 0x7fffffff;
 
 /**
  * Returns `value` or its default, after checking it is an integer within
@@ -38,21 +45,21 @@ export function intOption(name: string, value: number | undefined, fallback: num
 
 /** Transport options, validated. */
 export interface TransportOptions {
-  keepaliveTimeMs: number;
-  keepaliveTimeoutMs: number;
-  maxFrameBytes: number;
+  readonly keepaliveTimeMs: number;
+  readonly keepaliveTimeoutMs: number;
+  readonly maxFrameBytes: number;
 }
 
 /** Validates the transport options common to server and client. */
 export function transportOptions(o: { keepaliveTimeMs?: number | undefined; keepaliveTimeoutMs?: number | undefined; maxFrameBytes?: number | undefined }): TransportOptions {
   return {
-    keepaliveTimeMs: intOption("keepaliveTimeMs", o.keepaliveTimeMs, DEFAULTS.keepaliveTimeMs, 1),
-    keepaliveTimeoutMs: intOption("keepaliveTimeoutMs", o.keepaliveTimeoutMs, DEFAULTS.keepaliveTimeoutMs, 1),
+    keepaliveTimeMs: intOption("keepaliveTimeMs", o.keepaliveTimeMs, DEFAULTS.keepaliveTimeMs, 1, MAX_TIMER_MS),
+    keepaliveTimeoutMs: intOption("keepaliveTimeoutMs", o.keepaliveTimeoutMs, DEFAULTS.keepaliveTimeoutMs, 1, MAX_TIMER_MS),
     maxFrameBytes: intOption("maxFrameBytes", o.maxFrameBytes, DEFAULTS.maxFrameBytes, 64, MAX_U32),
   };
 }
 
-/** Parses `host:port` or `[v6]:port`; throws naming `name` when malformed. */
+/** Parses `host:port` or `[v6]:port`; throws naming `name` when malformed. An empty host is 127.0.0.1. */
 export function parseAddress(name: string, address: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(address);
   const port = m === null ? NaN : Number(m[3]);
@@ -61,4 +68,74 @@ export function parseAddress(name: string, address: string): { host: string; por
   }
   const host = m[1] ?? m[2] ?? "";
   return { host: host === "" ? "127.0.0.1" : host, port };
+}
+
+/** A server's options, validated. */
+export interface ServerConfig {
+  readonly transport: TransportOptions;
+  readonly maxMetadataBytes: number;
+  readonly maxConcurrentCalls: number;
+  readonly closeGraceMs: number;
+  readonly codecs: CodecRegistry;
+}
+
+/** Validates a server's options. */
+export function serverConfig(o: ServerOptions): ServerConfig {
+  return {
+    transport: transportOptions(o),
+    maxMetadataBytes: intOption("maxMetadataBytes", o.maxMetadataBytes, DEFAULTS.maxMetadataBytes, 0),
+    maxConcurrentCalls: intOption("maxConcurrentCalls", o.maxConcurrentCalls, DEFAULTS.maxConcurrentCalls, 1),
+    closeGraceMs: intOption("closeGraceMs", o.closeGraceMs, DEFAULTS.closeGraceMs, 0, MAX_TIMER_MS),
+    codecs: new CodecRegistry(o.codecs),
+  };
+}
+
+/** What every client (socket or in-process) validates. */
+export interface CallConfig {
+  readonly timeoutMs: number;
+  readonly maxFrameBytes: number;
+  readonly codecs: CodecRegistry;
+  /** The codec requests are sent with. */
+  readonly codec: Codec;
+}
+
+/** Validates the options common to every client. */
+export function callConfig(o: CommonClientOptions): CallConfig {
+  const codecs = new CodecRegistry(o.codecs);
+  const codec = codecs.get(o.serializeType ?? "proto");
+  if (codec === undefined) throw new TypeError(`option serializeType: unknown codec ${JSON.stringify(o.serializeType)}`);
+  return {
+    timeoutMs: intOption("timeoutMs", o.timeoutMs, DEFAULTS.timeoutMs, 1, MAX_TIMER_MS),
+    maxFrameBytes: intOption("maxFrameBytes", o.maxFrameBytes, DEFAULTS.maxFrameBytes, 64, MAX_U32),
+    codecs,
+    codec,
+  };
+}
+
+/** A socket client's options, validated. */
+export interface ClientConfig extends CallConfig {
+  readonly addresses: readonly { readonly host: string; readonly port: number }[];
+  readonly transport: TransportOptions;
+  readonly poolSize: number;
+  readonly connectTimeoutMs: number;
+  readonly probeTimeoutMs: number;
+  readonly reconnectInitialMs: number;
+  readonly reconnectMaxMs: number;
+}
+
+/** Validates a socket client's options. */
+export function clientConfig(o: ClientOptions): ClientConfig {
+  const addresses = typeof o.address === "string" ? [o.address] : [...o.address];
+  if (addresses.length === 0) throw new TypeError("option address must name at least one HOST:PORT");
+  const reconnectInitialMs = intOption("reconnectInitialMs", o.reconnectInitialMs, DEFAULTS.reconnectInitialMs, 1, MAX_TIMER_MS);
+  return {
+    ...callConfig(o),
+    addresses: addresses.map((a) => parseAddress("address", a)),
+    transport: transportOptions(o),
+    poolSize: intOption("poolSize", o.poolSize, DEFAULTS.poolSize, 1, 10000),
+    connectTimeoutMs: intOption("connectTimeoutMs", o.connectTimeoutMs, DEFAULTS.connectTimeoutMs, 1, MAX_TIMER_MS),
+    probeTimeoutMs: intOption("probeTimeoutMs", o.probeTimeoutMs, DEFAULTS.probeTimeoutMs, 1, MAX_TIMER_MS),
+    reconnectInitialMs,
+    reconnectMaxMs: intOption("reconnectMaxMs", o.reconnectMaxMs, DEFAULTS.reconnectMaxMs, reconnectInitialMs, MAX_TIMER_MS),
+  };
 }

@@ -1,4 +1,4 @@
-import { createServer, type Server, type ServerInterceptor } from "@dora/runtime";
+import { createServer, type Interceptor, type Server } from "@dora/runtime";
 import { registerKvService } from "@dora/tiger/kv/v1";
 import type { Redis } from "ioredis";
 import type { Pool } from "mysql2/promise";
@@ -81,7 +81,7 @@ export function createEtserver(config: EtserverConfig, logger: EtserverLogger): 
     new ReadUseCase(stores.values, limits),
     logger,
   );
-  const interceptors: ServerInterceptor[] = [
+  const interceptors: Interceptor[] = [
     authInterceptor(new AuthenticateUseCase(stores.sessions), logger),
     limitInterceptor(new RateLimitUseCase(quotas, stores.limiter), logger),
   ];

@@ -6,9 +6,12 @@ import net from "node:net";
 import { protoCodec } from "../codec.js";
 import { Code } from "../code.js";
 import { DoraError } from "../dora-error.js";
-import { FrameDecoder } from "../frame.js";
-import type { HandlerContext } from "../context.js";
-import { decodePkg, encodePkgFrame, type Head } from "../pkg.js";
+import type { HandlerContext } from "../handler-context.js";
+import { silentLogger } from "../logger.js";
+import { FrameDecoder } from "../protocol/frame-decoder.js";
+import { pingFrame } from "../protocol/frame.js";
+import { decodePkg, encodePkgFrame, type Head } from "../protocol/pkg.js";
+import type { ReservedMeta } from "../protocol/reserved-meta.js";
 import { createServer, type Server, type ServerOptions } from "../server.js";
 import { EchoRequestSchema, EchoResponseSchema, EchoService, OtherService, type EchoRequest } from "./echo-service.js";
 
@@ -53,9 +56,9 @@ export interface EchoServer {
   readonly address: string;
 }
 
-/** Starts a server with EchoService and OtherService on 127.0.0.1, port 0. */
+/** Starts a server with EchoService and OtherService on 127.0.0.1, port 0 (silent unless given a logger). */
 export async function startEchoServer(options: ServerOptions = {}, port = 0): Promise<EchoServer> {
-  const server = createServer(options);
+  const server = createServer({ logger: silentLogger, ...options });
   server.register(EchoService, echoImpl);
   server.register(OtherService, { other: async () => ({ text: "other" }), shared: async () => ({ text: "other.shared" }) });
   const bound = await server.listen({ port });
@@ -102,9 +105,10 @@ export class RawPeer {
     this.socket.write(bytes);
   }
 
-  /** Sends an Echo-style request (`EchoRequest` encoded with proto) on `streamId`. */
+  /** Sends an Echo-style request (`EchoRequest` encoded with proto, seq = stream id) on `streamId`; `dora-` keys of `meta` are sent as given. */
   call(streamId: number, method: string, request: Partial<EchoRequest> = {}, meta?: Record<string, string>): void {
-    this.write(encodePkgFrame(streamId, 0, "proto", streamId, method, meta, protoCodec.encode(EchoRequestSchema, request as never)));
+    const reserved = meta === undefined ? undefined : (Object.fromEntries(Object.entries(meta).filter(([k]) => k.startsWith("dora-"))) as ReservedMeta);
+    this.write(encodePkgFrame(streamId, { version: 0, serializeType: "proto", seq: streamId, method }, meta, reserved, protoCodec.encode(EchoRequestSchema, request as never)));
   }
 
   /** Waits for a frame matching `pred`. */
@@ -145,4 +149,104 @@ export async function within(promise: Promise<unknown>, ms: number): Promise<boo
   const settled = await Promise.race([promise.then(() => true, () => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
   clearTimeout(timer);
   return settled;
+}
+
+/**
+ * A gate for handlers: each `pass()` counts an arrival and waits until the
+ * test opens the gate (or the call's signal aborts). Tests order events by
+ * arrivals, never by sleeping.
+ */
+export class Gate {
+  private arrivals = 0;
+  private readonly watchers: Array<{ n: number; resolve: () => void }> = [];
+  private release!: () => void;
+  private readonly opened = new Promise<void>((r) => (this.release = r));
+
+  /** Arrivals so far. */
+  get count(): number {
+    return this.arrivals;
+  }
+
+  /** Called by a handler: counts its arrival, then waits for `open()`; rejects with the signal's reason when it aborts first. */
+  pass(signal?: AbortSignal): Promise<void> {
+    this.arrivals++;
+    for (const w of [...this.watchers]) {
+      if (this.arrivals >= w.n) {
+        this.watchers.splice(this.watchers.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+    if (signal === undefined) return this.opened;
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      void this.opened.then(resolve);
+    });
+  }
+
+  /** Resolves once `n` handlers have arrived. */
+  arrived(n = 1): Promise<void> {
+    if (this.arrivals >= n) return Promise.resolve();
+    return new Promise((resolve) => this.watchers.push({ n, resolve }));
+  }
+
+  /** Lets every waiting and future handler through. */
+  open(): void {
+    this.release();
+  }
+}
+
+/** The port of a local TCP port that nothing listens on (it was free a moment ago). */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/**
+ * A raw TCP server for client tests. `onConnection` gets each socket; with
+ * `speakDora`, PINGs are answered with a PING ACK (as every dora peer does),
+ * so the client's probe succeeds and only what `onFrame` does differs.
+ */
+export async function startRawServer(handlers: {
+  onConnection?: (socket: net.Socket) => void;
+  speakDora?: boolean;
+  onFrame?: (socket: net.Socket, frame: RawFrame) => void;
+}): Promise<{ server: net.Server; port: number; address: string; sockets: net.Socket[]; close(): Promise<void> }> {
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((socket) => {
+    sockets.push(socket);
+    socket.on("error", () => {});
+    if (handlers.speakDora === true || handlers.onFrame !== undefined) {
+      const decoder = new FrameDecoder(64 * 1024 * 1024, (type, flags, streamId, payload) => {
+        if (handlers.speakDora === true && type === 1 && (flags & 1) === 0) socket.write(pingFrame(streamId, true));
+        handlers.onFrame?.(socket, { type, flags, streamId, payload: Buffer.from(payload) });
+      });
+      socket.on("data", (chunk: Buffer) => {
+        try {
+          decoder.push(chunk);
+        } catch {
+          socket.destroy();
+        }
+      });
+    }
+    handlers.onConnection?.(socket);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    server,
+    port,
+    address: `127.0.0.1:${port}`,
+    sockets,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
 }

@@ -1,7 +1,7 @@
 import type { HandlerContext } from "@dora/runtime";
 import type { CallScope } from "../app/call-scope.js";
 
-/** The deadline and signal of a dora call, as the use cases see them. */
-export function scopeOf(context: HandlerContext): CallScope {
-  return { deadline: context.deadline, signal: context.signal };
+/** The deadline and signal of a dora call (its handler context or, in an interceptor, its request), as the use cases see them. */
+export function scopeOf(call: Pick<HandlerContext, "deadline" | "signal">): CallScope {
+  return { deadline: call.deadline, signal: call.signal };
 }

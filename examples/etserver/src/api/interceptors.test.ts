@@ -1,5 +1,5 @@
-import { Code, createHandlerContext, DoraError, type ServerNext } from "@dora/runtime";
-import { KvServiceMethodNames } from "@dora/tiger/kv/v1";
+import { Code, createInProcessClient, createServer, DoraError, silentLogger } from "@dora/runtime";
+import { createKvServiceClient, registerKvService } from "@dora/tiger/kv/v1";
 import { describe, expect, it } from "vitest";
 import { AuthenticateUseCase } from "../app/authenticate.js";
 import { RateLimitUseCase } from "../app/rate-limit.js";
@@ -18,13 +18,21 @@ class RecordingLimiter implements RateLimiter {
   }
 }
 
+/** The two interceptors in front of handlers that answer "handled", called in process. */
 function chain() {
   const sessions = new MemorySessionRepository();
   const limiter = new RecordingLimiter();
   const logger = createPinoLogger("silent");
-  const handler: ServerNext = () => Promise.resolve("handled");
-  const next = authInterceptor(new AuthenticateUseCase(sessions), logger)(limitInterceptor(new RateLimitUseCase(new FormulaQuotaRepository(), limiter), logger)(handler));
-  return { sessions, limiter, next };
+  const server = createServer({
+    logger: silentLogger,
+    interceptors: [authInterceptor(new AuthenticateUseCase(sessions), logger), limitInterceptor(new RateLimitUseCase(new FormulaQuotaRepository(), limiter), logger)],
+  });
+  registerKvService(server, {
+    login: async () => ({ token: "handled" }),
+    readSecureMessage: async () => ({ value: "handled" }),
+    writeSecureMessage: async () => ({ value: "handled" }),
+  });
+  return { sessions, limiter, kv: createKvServiceClient(createInProcessClient(server)) };
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<number> {
@@ -34,31 +42,29 @@ async function codeOf(promise: Promise<unknown>): Promise<number> {
 }
 
 describe("auth and limit interceptors", () => {
-  const read = KvServiceMethodNames.readSecureMessage;
-
   it("lets Login through without metadata and without spending tokens", async () => {
-    const { next, limiter } = chain();
-    await expect(next({}, createHandlerContext({ method: KvServiceMethodNames.login }))).resolves.toBe("handled");
+    const { kv, limiter } = chain();
+    expect((await kv.login({})).token).toBe("handled");
     expect(limiter.taken).toEqual([]);
   });
 
   it("answers BadRequest for a missing username or token key, Unauthenticated for a bad token, and spends nothing", async () => {
-    const { next, limiter, sessions } = chain();
+    const { kv, limiter, sessions } = chain();
     await sessions.put("7", "good-token", 60);
-    expect(await codeOf(next({}, createHandlerContext({ method: read, requestMeta: { token: "good-token" } })))).toBe(Code.BadRequest);
-    expect(await codeOf(next({}, createHandlerContext({ method: read, requestMeta: { username: "7" } })))).toBe(Code.BadRequest);
-    expect(await codeOf(next({}, createHandlerContext({ method: read, requestMeta: { username: "7", token: "" } })))).toBe(Code.Unauthenticated);
-    expect(await codeOf(next({}, createHandlerContext({ method: read, requestMeta: { username: "7", token: "good-tokeN" } })))).toBe(Code.Unauthenticated);
-    expect(await codeOf(next({}, createHandlerContext({ method: read, requestMeta: { username: "8", token: "good-token" } })))).toBe(Code.Unauthenticated);
+    expect(await codeOf(kv.readSecureMessage({}, { meta: { token: "good-token" } }))).toBe(Code.BadRequest);
+    expect(await codeOf(kv.readSecureMessage({}, { meta: { username: "7" } }))).toBe(Code.BadRequest);
+    expect(await codeOf(kv.readSecureMessage({}, { meta: { username: "7", token: "" } }))).toBe(Code.Unauthenticated);
+    expect(await codeOf(kv.readSecureMessage({}, { meta: { username: "7", token: "good-tokeN" } }))).toBe(Code.Unauthenticated);
+    expect(await codeOf(kv.readSecureMessage({}, { meta: { username: "8", token: "good-token" } }))).toBe(Code.Unauthenticated);
     expect(limiter.taken).toEqual([]);
   });
 
   it("spends the read or write bucket of the authenticated user", async () => {
-    const { next, limiter, sessions } = chain();
+    const { kv, limiter, sessions } = chain();
     await sessions.put("7", "good-token", 60);
-    const requestMeta = { username: "7", token: "good-token" };
-    await expect(next({}, createHandlerContext({ method: read, requestMeta }))).resolves.toBe("handled");
-    await expect(next({}, createHandlerContext({ method: KvServiceMethodNames.writeSecureMessage, requestMeta }))).resolves.toBe("handled");
+    const meta = { username: "7", token: "good-token" };
+    expect((await kv.readSecureMessage({}, { meta })).value).toBe("handled");
+    expect((await kv.writeSecureMessage({}, { meta })).value).toBe("handled");
     expect(limiter.taken).toEqual(["read:7", "write:7"]);
   });
 });

@@ -1,4 +1,4 @@
-import { Code, DoraError, type HandlerContext, type Logger, type ServerInterceptor } from "@dora/runtime";
+import { Code, DoraError, type Interceptor, type Logger } from "@dora/runtime";
 import { KvServiceMethodNames } from "@dora/tiger/kv/v1";
 import type { AuthenticateUseCase } from "../app/authenticate.js";
 import type { RateLimitUseCase } from "../app/rate-limit.js";
@@ -15,9 +15,9 @@ const METHOD_KINDS: ReadonlyMap<string, RequestKind> = new Map<string, RequestKi
   [KvServiceMethodNames.writeSecureMessage, "write"],
 ]);
 
-/** The authenticated username of a call that passed {@link authInterceptor}. */
-export function callerOf(context: HandlerContext): string {
-  const username = context.requestMeta["username"];
+/** The authenticated username of a call that passed {@link authInterceptor}, from its request metadata. */
+export function callerOf(requestMeta: Readonly<Record<string, string>>): string {
+  const username = requestMeta["username"];
   if (username === undefined) throw new DoraError(Code.Internal, "no authenticated caller");
   return username;
 }
@@ -28,19 +28,19 @@ export function callerOf(context: HandlerContext): string {
  * wrong one → Unauthenticated. Runs before `limit`, so a request that fails
  * here spends no rate-limit tokens.
  */
-export function authInterceptor(authenticate: AuthenticateUseCase, logger: Logger): ServerInterceptor {
-  return (next) => async (request, context) => {
-    if (PUBLIC_METHODS.has(context.method)) return next(request, context);
-    const username = context.requestMeta["username"];
-    const token = context.requestMeta["token"];
+export function authInterceptor(authenticate: AuthenticateUseCase, logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    if (PUBLIC_METHODS.has(req.method)) return next(req);
+    const username = req.meta["username"];
+    const token = req.meta["token"];
     if (username === undefined) throw new DoraError(Code.BadRequest, "missing metadata: username");
     if (token === undefined) throw new DoraError(Code.BadRequest, "missing metadata: token");
     try {
-      await authenticate.execute(username, token, scopeOf(context));
+      await authenticate.execute(username, token, scopeOf(req));
     } catch (error) {
-      throw toDoraError(error, logger, context.method);
+      throw toDoraError(error, logger, req.method);
     }
-    return next(request, context);
+    return next(req);
   };
 }
 
@@ -48,15 +48,15 @@ export function authInterceptor(authenticate: AuthenticateUseCase, logger: Logge
  * `limit` (SPEC §6): after `auth`, spends one token of the caller's read or
  * write bucket; an empty bucket → Unavailable "rate limit".
  */
-export function limitInterceptor(rateLimit: RateLimitUseCase, logger: Logger): ServerInterceptor {
-  return (next) => async (request, context) => {
-    const kind = METHOD_KINDS.get(context.method);
-    if (kind === undefined) return next(request, context);
+export function limitInterceptor(rateLimit: RateLimitUseCase, logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    const kind = METHOD_KINDS.get(req.method);
+    if (kind === undefined) return next(req);
     try {
-      await rateLimit.execute(callerOf(context), kind, scopeOf(context));
+      await rateLimit.execute(callerOf(req.meta), kind, scopeOf(req));
     } catch (error) {
-      throw toDoraError(error, logger, context.method);
+      throw toDoraError(error, logger, req.method);
     }
-    return next(request, context);
+    return next(req);
   };
 }

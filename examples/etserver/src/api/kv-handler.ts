@@ -46,7 +46,7 @@ export class KvHandler implements KvService {
   /** WriteSecureMessage: stores the value under the caller's key and echoes both. */
   async writeSecureMessage(request: WriteSecureMessageRequest, context: HandlerContext) {
     try {
-      await this.writeUseCase.execute(callerOf(context), request.key, request.value, scopeOf(context));
+      await this.writeUseCase.execute(callerOf(context.requestMeta), request.key, request.value, scopeOf(context));
       return { key: request.key, value: request.value };
     } catch (error) {
       throw toDoraError(error, this.logger, KvServiceMethodNames.writeSecureMessage);
@@ -56,7 +56,7 @@ export class KvHandler implements KvService {
   /** ReadSecureMessage: the caller's value, or status 1001 when the key was never written. */
   async readSecureMessage(request: ReadSecureMessageRequest, context: HandlerContext) {
     try {
-      const value = await this.readUseCase.execute(callerOf(context), request.key, scopeOf(context));
+      const value = await this.readUseCase.execute(callerOf(context.requestMeta), request.key, scopeOf(context));
       if (value === undefined) return { status: { code: Status.KEY_NOT_EXIST, message: KEY_NOT_EXIST_MESSAGE }, value: "" };
       return { status: { code: Status.OK, message: "ok" }, value };
     } catch (error) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FLAG_ACK, FRAME_DATA, FRAME_HEADER_BYTES, FRAME_PING, FrameDecoder, FrameError, pingFrame, writeFrameHeader } from "./frame.js";
+import { FrameDecoder, FrameError } from "./frame-decoder.js";
+import { FLAG_ACK, FRAME_DATA, FRAME_HEADER_BYTES, FRAME_PING, pingFrame, writeFrameHeader } from "./frame.js";
 
 interface Frame {
   type: number;
@@ -107,6 +108,28 @@ describe("FrameDecoder", () => {
   it("rejects an unknown frame type", () => {
     const { decoder } = collector();
     expect(() => decoder.push(frame(1, Buffer.from("?"), 0x7))).toThrow("unknown frame type 0x7");
+  });
+
+  it("says what broke framing and keeps the offending header, so a client can tell another protocol", () => {
+    const http = Buffer.from("HTTP/1.1 400 Bad Request\r\n");
+    const oversize = (() => {
+      try {
+        collector().decoder.push(http);
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(oversize).toBeInstanceOf(FrameError);
+    expect(oversize).toMatchObject({ kind: "oversize" });
+    expect((oversize as FrameError).header.toString("latin1")).toBe("HTTP/1.1 4");
+    const unknownType = (() => {
+      try {
+        collector(0xffffffff).decoder.push(http);
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(unknownType).toMatchObject({ kind: "unknown-type", message: "unknown frame type 0x20" });
   });
 
   it("keeps frames decoded before a bad frame in the same chunk", () => {

@@ -1,36 +1,19 @@
-import { create, createFileRegistry, toBinary, type DescMessage } from "@bufbuild/protobuf";
-import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { create, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { loadProto, runtimeSrc } from "../test-helpers/load-proto.js";
 import { decodePkg, encodePkgFrame } from "./pkg.js";
 
 // docs/protocol.md shows one Login request and its answer byte by byte; this
-// keeps that page equal to what the runtime writes.
-const doc = readFileSync(new URL("../../docs/protocol.md", import.meta.url), "utf8");
+// keeps that page equal to what the runtime writes, with kv.proto's real messages.
+const doc = readFileSync(new URL("../../../docs/protocol.md", import.meta.url), "utf8");
 const hexLines = [...doc.matchAll(/^Hex[^`]*`([0-9a-f]+)`/gm)].map((m) => m[1]!);
 
-const L = FieldDescriptorProto_Label.OPTIONAL;
-const T = FieldDescriptorProto_Type;
-const registry = createFileRegistry(
-  create(FileDescriptorProtoSchema, {
-    name: "kv.proto",
-    package: "kv.v1",
-    syntax: "proto3",
-    messageType: [
-      {
-        name: "LoginRequest",
-        field: [
-          { name: "username", number: 1, type: T.STRING, label: L, jsonName: "username" },
-          { name: "password", number: 2, type: T.STRING, label: L, jsonName: "password" },
-        ],
-      },
-      { name: "LoginResponse", field: [{ name: "token", number: 2, type: T.STRING, label: L, jsonName: "token" }] },
-    ],
-  }),
-  () => undefined,
-);
+const registry = loadProto(path.resolve(runtimeSrc, "../../tiger"), "kv/v1/kv.proto");
 const LoginRequest = registry.getMessage("kv.v1.LoginRequest") as DescMessage;
 const LoginResponse = registry.getMessage("kv.v1.LoginResponse") as DescMessage;
+const LOGIN = { version: 0, serializeType: "proto", seq: 1, method: "/kv.v1.KvService/Login" };
 
 describe("docs/protocol.md", () => {
   it("shows two hex dumps", () => {
@@ -39,13 +22,13 @@ describe("docs/protocol.md", () => {
 
   it("shows the bytes the runtime writes for a Login request", () => {
     const payload = toBinary(LoginRequest, create(LoginRequest, { username: "100", password: "100" } as never));
-    const frame = encodePkgFrame(1, 0, "proto", 1, "/kv.v1.KvService/Login", { "dora-timeout": "5000" }, payload);
+    const frame = encodePkgFrame(1, LOGIN, undefined, { "dora-timeout": "5000" }, payload);
     expect(frame.toString("hex")).toBe(hexLines[0]);
   });
 
   it("shows the bytes the runtime writes for its answer", () => {
     const payload = toBinary(LoginResponse, create(LoginResponse, { token: "6f1c2a9e-0b7d-4d3e-9a51-2c8e4f7b1d60" } as never));
-    const frame = encodePkgFrame(1, 0, "proto", 1, "/kv.v1.KvService/Login", undefined, payload);
+    const frame = encodePkgFrame(1, LOGIN, undefined, undefined, payload);
     expect(frame.toString("hex")).toBe(hexLines[1]);
     const pkg = decodePkg(frame.subarray(10));
     expect(pkg.head).toMatchObject({ serializeType: "proto", seq: 1, method: "/kv.v1.KvService/Login" });

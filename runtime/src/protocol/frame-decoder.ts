@@ -1,24 +1,24 @@
 /**
- * The nap transport's frame layer (SPEC §3.1). Internal module.
- *
- * ```
- * | length: u32 | stream id: u32 | type: u8 | flags: u8 | payload (length bytes) |
- * ```
- * All integers are big-endian.
+ * The incremental nap frame decoder (SPEC §3.1). Internal module.
  */
+import { FRAME_DATA, FRAME_HEADER_BYTES, FRAME_PING } from "./frame.js";
 
-/** Size of a frame header in bytes. */
-export const FRAME_HEADER_BYTES = 10;
-/** A DATA frame carries one `Pkg`. */
-export const FRAME_DATA = 0x0;
-/** A PING frame; answered by a PING with {@link FLAG_ACK}. */
-export const FRAME_PING = 0x1;
-/** Flag on a PING answering another PING. */
-export const FLAG_ACK = 0x1;
-
-/** Thrown by {@link FrameDecoder} when the peer breaks framing; the connection must close. */
+/**
+ * Thrown by {@link FrameDecoder} when the peer breaks framing; the connection
+ * must close (it cannot resync). `header` holds the offending header bytes, so
+ * a client can tell a peer that speaks another protocol (SPEC §4).
+ */
 export class FrameError extends Error {
   override name = "FrameError";
+  constructor(
+    message: string,
+    /** What was wrong: a declared length above the maximum, or a type that is neither DATA nor PING. */
+    readonly kind: "oversize" | "unknown-type",
+    /** A copy of the 10 header bytes that broke framing. */
+    readonly header: Buffer,
+  ) {
+    super(message);
+  }
 }
 
 /** Called for each complete frame. `payload` is a view into the received bytes (no copy). */
@@ -76,12 +76,7 @@ export class FrameDecoder {
         this.need = FRAME_HEADER_BYTES + length;
         break;
       }
-      this.onFrame(
-        chunk[offset + 8]!,
-        chunk[offset + 9]!,
-        chunk.readUInt32BE(offset + 4),
-        chunk.subarray(offset + FRAME_HEADER_BYTES, frameEnd),
-      );
+      this.onFrame(chunk[offset + 8]!, chunk[offset + 9]!, chunk.readUInt32BE(offset + 4), chunk.subarray(offset + FRAME_HEADER_BYTES, frameEnd));
       offset = frameEnd;
     }
     if (offset < end) {
@@ -93,27 +88,12 @@ export class FrameDecoder {
   private checkHeader(buf: Buffer, offset: number): number {
     const length = buf.readUInt32BE(offset);
     if (length > this.maxFrameBytes) {
-      throw new FrameError(`frame length ${length} exceeds the maximum of ${this.maxFrameBytes} bytes`);
+      throw new FrameError(`frame length ${length} exceeds the maximum of ${this.maxFrameBytes} bytes`, "oversize", Buffer.from(buf.subarray(offset, offset + FRAME_HEADER_BYTES)));
     }
     const type = buf[offset + 8]!;
     if (type !== FRAME_DATA && type !== FRAME_PING) {
-      throw new FrameError(`unknown frame type 0x${type.toString(16)}`);
+      throw new FrameError(`unknown frame type 0x${type.toString(16)}`, "unknown-type", Buffer.from(buf.subarray(offset, offset + FRAME_HEADER_BYTES)));
     }
     return length;
   }
-}
-
-/** Writes a frame header into `buf` at `offset`. */
-export function writeFrameHeader(buf: Buffer, offset: number, length: number, streamId: number, type: number, flags: number): void {
-  buf.writeUInt32BE(length, offset);
-  buf.writeUInt32BE(streamId, offset + 4);
-  buf[offset + 8] = type;
-  buf[offset + 9] = flags;
-}
-
-/** A complete PING (or PING ACK) frame with an empty payload. */
-export function pingFrame(streamId: number, ack: boolean): Buffer {
-  const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-  writeFrameHeader(buf, 0, 0, streamId, FRAME_PING, ack ? FLAG_ACK : 0);
-  return buf;
 }

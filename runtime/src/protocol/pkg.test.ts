@@ -1,72 +1,35 @@
-import { create, createFileRegistry, fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
-import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { PkgSchema } from "../test-helpers/pkg-schema.js";
 import { FRAME_DATA, FRAME_HEADER_BYTES } from "./frame.js";
 import { decodePkg, encodePkgFrame, PkgError } from "./pkg.js";
+import type { ReservedMeta } from "./reserved-meta.js";
 
-// The envelope of SPEC §3.2 built with protobuf-es from its descriptor, as
-// protoc would compile it: the reference the hand-written codec must match.
-const T = FieldDescriptorProto_Type;
-const OPT = FieldDescriptorProto_Label.OPTIONAL;
-const REP = FieldDescriptorProto_Label.REPEATED;
-const registry = createFileRegistry(
-  create(FileDescriptorProtoSchema, {
-    name: "dora/protocol/pkg.proto",
-    package: "dora.protocol",
-    syntax: "proto3",
-    messageType: [
-      {
-        name: "Head",
-        field: [
-          { name: "version", number: 1, type: T.INT32, label: OPT, jsonName: "version" },
-          { name: "serialize_type", number: 2, type: T.STRING, label: OPT, jsonName: "serializeType" },
-          { name: "seq", number: 3, type: T.UINT64, label: OPT, jsonName: "seq" },
-          { name: "method", number: 4, type: T.STRING, label: OPT, jsonName: "method" },
-          { name: "meta", number: 5, type: T.MESSAGE, label: REP, typeName: ".dora.protocol.Head.MetaEntry", jsonName: "meta" },
-        ],
-        nestedType: [
-          {
-            name: "MetaEntry",
-            field: [
-              { name: "key", number: 1, type: T.STRING, label: OPT, jsonName: "key" },
-              { name: "value", number: 2, type: T.STRING, label: OPT, jsonName: "value" },
-            ],
-            options: { mapEntry: true },
-          },
-        ],
-      },
-      {
-        name: "Pkg",
-        field: [
-          { name: "head", number: 1, type: T.MESSAGE, label: OPT, typeName: ".dora.protocol.Head", jsonName: "head" },
-          { name: "payload", number: 2, type: T.BYTES, label: OPT, jsonName: "payload" },
-        ],
-      },
-    ],
-  }),
-  () => undefined,
-);
-const PkgSchema = registry.getMessage("dora.protocol.Pkg") as DescMessage;
-
+// The reference the hand-written codec must match: protobuf-es with the
+// schema compiled from pkg.proto.
 interface Fields {
   version: number;
   serializeType: string;
   seq: number;
   method: string;
+  /** User metadata (no reserved keys). */
   meta: Record<string, string>;
+  /** Framework entries, written after the user's. */
+  reserved: ReservedMeta;
   payload: Uint8Array;
 }
 
 function reference(f: Fields): Uint8Array {
+  const meta = { ...f.meta, ...f.reserved };
   return toBinary(
     PkgSchema,
-    create(PkgSchema, { head: { version: f.version, serializeType: f.serializeType, seq: BigInt(f.seq), method: f.method, meta: f.meta }, payload: f.payload } as never),
+    create(PkgSchema, { head: { version: f.version, serializeType: f.serializeType, seq: BigInt(f.seq), method: f.method, meta }, payload: f.payload } as never),
   );
 }
 
 function ours(f: Fields, streamId = 1): Buffer {
-  return encodePkgFrame(streamId, f.version, f.serializeType, f.seq, f.method, Object.keys(f.meta).length > 0 ? f.meta : undefined, f.payload);
+  return encodePkgFrame(streamId, f, Object.keys(f.meta).length > 0 ? f.meta : undefined, Object.keys(f.reserved).length > 0 ? f.reserved : undefined, f.payload);
 }
 
 const fields: fc.Arbitrary<Fields> = fc.record({
@@ -77,9 +40,13 @@ const fields: fc.Arbitrary<Fields> = fc.record({
   meta: fc.dictionary(fc.string({ unit: "binary" }), fc.string({ unit: "binary" }), { maxKeys: 5 }).map((m) => {
     // protobuf-es keeps a map as a plain object; "__proto__" cannot be an own key there.
     const copy: Record<string, string> = {};
-    for (const k of Object.keys(m)) if (k !== "__proto__") copy[k] = m[k]!;
+    for (const k of Object.keys(m)) if (k !== "__proto__" && !k.startsWith("dora-")) copy[k] = m[k]!;
     return copy;
   }),
+  reserved: fc.record(
+    { "dora-timeout": fc.nat().map(String), "dora-status": fc.integer({ min: 0, max: 99 }).map(String), "dora-message": fc.string({ unit: "binary" }) },
+    { requiredKeys: [] },
+  ),
   payload: fc.uint8Array({ maxLength: 300 }),
 });
 
@@ -99,8 +66,29 @@ describe("Pkg encoding", () => {
     );
   });
 
+  it("reads back what it writes, and protobuf-es reads it as the same envelope", () => {
+    fc.assert(
+      fc.property(fields, (f) => {
+        const body = ours(f).subarray(FRAME_HEADER_BYTES);
+        const pkg = decodePkg(body);
+        expect(pkg.head).toMatchObject({ version: f.version, serializeType: f.serializeType, seq: f.seq, method: f.method });
+        expect(pkg.head!.meta ?? {}).toEqual({ ...f.meta, ...f.reserved });
+        const theirs = fromBinary(PkgSchema, body) as unknown as { head: { seq: bigint; meta: Record<string, string> } };
+        expect(theirs.head.seq).toBe(BigInt(f.seq));
+        expect(theirs.head.meta).toEqual({ ...f.meta, ...f.reserved });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("drops reserved keys from user metadata: user code cannot set dora- keys", () => {
+    const head = { version: 0, serializeType: "proto", seq: 1, method: "M" };
+    const frame = encodePkgFrame(1, head, { "dora-status": "0", user: "u", "dora-timeout": "1" }, { "dora-timeout": "5000" }, new Uint8Array(0));
+    expect(decodePkg(frame.subarray(FRAME_HEADER_BYTES)).head!.meta).toEqual({ user: "u", "dora-timeout": "5000" });
+  });
+
   it("writes an empty head for an envelope with every field at its default", () => {
-    const frame = encodePkgFrame(7, 0, "", 0, "", undefined, new Uint8Array(0));
+    const frame = encodePkgFrame(7, { version: 0, serializeType: "", seq: 0, method: "" }, undefined, undefined, new Uint8Array(0));
     expect(frame.toString("hex")).toBe("00000002" + "00000007" + "0000" + "0a00");
   });
 });
@@ -111,8 +99,8 @@ describe("Pkg decoding", () => {
       fc.property(fields, (f) => {
         const pkg = decodePkg(Buffer.from(reference(f)));
         expect(pkg.head).toMatchObject({ version: f.version, serializeType: f.serializeType, seq: f.seq, method: f.method });
-        expect(pkg.head!.meta ?? {}).toEqual(f.meta);
-        expect(pkg.head!.metaBytes).toBe(Object.entries(f.meta).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0));
+        expect(pkg.head!.meta ?? {}).toEqual({ ...f.meta, ...f.reserved });
+        expect(pkg.head!.metaBytes).toBe(Object.entries({ ...f.meta, ...f.reserved }).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0));
         expect(Buffer.from(pkg.payload).equals(Buffer.from(f.payload))).toBe(true);
       }),
       { numRuns: 500 },
@@ -120,12 +108,12 @@ describe("Pkg decoding", () => {
   });
 
   it("hands out the payload as a view of the frame", () => {
-    const frame = Buffer.from(reference({ version: 0, serializeType: "proto", seq: 1, method: "M", meta: {}, payload: new Uint8Array([1, 2, 3]) }));
+    const frame = Buffer.from(reference({ version: 0, serializeType: "proto", seq: 1, method: "M", meta: {}, reserved: {}, payload: new Uint8Array([1, 2, 3]) }));
     expect(decodePkg(frame).payload.buffer).toBe(frame.buffer);
   });
 
   it("skips unknown fields of every wire type", () => {
-    const known = Buffer.from(reference({ version: 2, serializeType: "json", seq: 9, method: "M", meta: { a: "b" }, payload: new Uint8Array([5]) }));
+    const known = Buffer.from(reference({ version: 2, serializeType: "json", seq: 9, method: "M", meta: { a: "b" }, reserved: {}, payload: new Uint8Array([5]) }));
     // field 9 varint, field 10 fixed64, field 11 bytes, field 12 fixed32
     const unknown = Buffer.from([0x48, 0x96, 0x01, 0x51, 1, 2, 3, 4, 5, 6, 7, 8, 0x5a, 0x02, 0xaa, 0xbb, 0x65, 1, 2, 3, 4]);
     const pkg = decodePkg(Buffer.concat([unknown, known, unknown]));

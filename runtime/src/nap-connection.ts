@@ -1,30 +1,35 @@
 /**
  * A nap transport connection over a TCP or TLS socket: framing, PING/ACK,
- * keepalive and write batching (SPEC §3.1). Used by both server and client.
- * Internal module.
+ * keepalive, write batching and backpressure (SPEC §3.1, §4). Used by both
+ * server and client. Internal module.
  */
 import type { Socket } from "node:net";
-import { FLAG_ACK, FRAME_DATA, FRAME_PING, FrameDecoder, pingFrame } from "./frame.js";
+import type { FrameChannel, FrameListener } from "./frame-channel.js";
+import { FrameDecoder } from "./protocol/frame-decoder.js";
+import { FLAG_ACK, FRAME_PING, pingFrame } from "./protocol/frame.js";
 import type { TransportOptions } from "./options.js";
-
-/** Receives the events of a {@link NapConnection}. */
-export interface ConnectionHandler {
-  /** A DATA frame arrived. `payload` is only valid during the call unless kept. */
-  onData(streamId: number, payload: Buffer): void;
-  /** The connection closed; `error` says why when it was not a clean close. */
-  onClose(error: Error | undefined): void;
-}
 
 /** Why a connection was closed by keepalive. */
 export class KeepaliveTimeoutError extends Error {
   override name = "KeepaliveTimeoutError";
 }
 
-export class NapConnection {
-  /** True once the socket has closed. */
+/** Options of one {@link NapConnection}. */
+export interface NapConnectionOptions extends TransportOptions {
+  /**
+   * Stop reading while the socket's write buffer is full, until it drains
+   * (SPEC §4: a server does this so a peer that does not read cannot grow its
+   * memory). A client does not: it must keep reading answers.
+   */
+  readonly pauseReadsWhileBlocked: boolean;
+}
+
+/** A socket speaking nap frames. */
+export class NapConnection implements FrameChannel {
   closed = false;
   private readonly decoder: FrameDecoder;
   private corked = false;
+  private paused = false;
   private readSinceTick = false;
   private pinged = false;
   private keepaliveTimer: NodeJS.Timeout | undefined;
@@ -32,43 +37,58 @@ export class NapConnection {
 
   constructor(
     readonly socket: Socket,
-    private readonly options: TransportOptions,
-    private readonly handler: ConnectionHandler,
+    private readonly options: NapConnectionOptions,
+    private readonly listener: FrameListener,
   ) {
     socket.setNoDelay(true);
-    this.decoder = new FrameDecoder(options.maxFrameBytes, this.onFrame);
+    this.decoder = new FrameDecoder(options.maxFrameBytes, this.onDecodedFrame);
     socket.on("data", this.onSocketData);
     socket.on("error", this.onSocketError);
     socket.on("close", this.onSocketClose);
     this.scheduleKeepalive(options.keepaliveTimeMs);
   }
 
-  /** Queues bytes; writes within one tick go to the socket as one batch. Returns false when the socket buffer is full. */
-  write(frame: Buffer): boolean {
-    if (this.closed) return false;
+  /** Queues a frame; frames written within one tick go to the socket as one batch. */
+  write(frame: Buffer): void {
+    if (this.closed) return;
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
       process.nextTick(this.uncork);
     }
-    return this.socket.write(frame);
+    if (!this.socket.write(frame) && this.options.pauseReadsWhileBlocked && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+      this.socket.once("drain", this.resume);
+    }
   }
 
-  /** Ends the connection after pending writes. */
   end(): void {
     if (!this.closed) this.socket.end();
   }
 
-  /** Closes the connection at once; `error` is reported to the handler. */
   destroy(error?: Error): void {
     if (this.closed) return;
     if (error !== undefined && this.error === undefined) this.error = error;
     this.socket.destroy();
   }
 
+  ref(): void {
+    this.socket.ref();
+  }
+
+  unref(): void {
+    this.socket.unref();
+  }
+
   private readonly uncork = (): void => {
     this.corked = false;
     this.socket.uncork();
+  };
+
+  private readonly resume = (): void => {
+    this.paused = false;
+    this.socket.resume();
   };
 
   private readonly onSocketData = (chunk: Buffer): void => {
@@ -80,13 +100,10 @@ export class NapConnection {
     }
   };
 
-  private readonly onFrame = (type: number, flags: number, streamId: number, payload: Buffer): void => {
+  private readonly onDecodedFrame = (type: number, flags: number, streamId: number, payload: Buffer): void => {
     if (this.socket.destroyed) return;
-    if (type === FRAME_DATA) {
-      this.handler.onData(streamId, payload);
-    } else if (type === FRAME_PING && (flags & FLAG_ACK) === 0) {
-      this.write(pingFrame(streamId, true));
-    }
+    if (type === FRAME_PING && (flags & FLAG_ACK) === 0) this.write(pingFrame(streamId, true));
+    this.listener.onFrame(type, flags, streamId, payload);
   };
 
   private readonly onSocketError = (err: Error): void => {
@@ -98,7 +115,7 @@ export class NapConnection {
     this.closed = true;
     if (this.keepaliveTimer !== undefined) clearTimeout(this.keepaliveTimer);
     this.keepaliveTimer = undefined;
-    this.handler.onClose(this.error);
+    this.listener.onClose(this.error);
   };
 
   private scheduleKeepalive(ms: number): void {
@@ -109,7 +126,7 @@ export class NapConnection {
   /**
    * Keepalive (SPEC §3.1): after `keepaliveTimeMs` without reading anything,
    * send a PING; if still nothing was read `keepaliveTimeoutMs` later, close.
-   * Any frame read counts as life, so calls in flight on a live peer (which
+   * Anything read counts as life, so calls in flight on a live peer (which
    * answers PINGs) are never cut.
    */
   private readonly keepaliveTick = (): void => {

@@ -1,17 +1,19 @@
 import type { PeerCertificate } from "node:tls";
+import { createContextValues, type ContextValues } from "./context-values.js";
 
-/** The other end of a server-side call. */
+/** The other end of a server-side call, captured when its connection was accepted. */
 export interface Peer {
-  /** Remote IP address, e.g. `"127.0.0.1"`. */
+  /** Remote IP address, e.g. `"127.0.0.1"`; `"in-process"` for calls of an in-process client. */
   readonly address: string;
-  /** Remote port. */
+  /** Remote port; 0 for calls of an in-process client. */
   readonly port: number;
   /** The client's TLS certificate when the connection is TLS and one was sent; else undefined. */
   readonly certificate: PeerCertificate | undefined;
 }
 
 /**
- * What a handler and a server interceptor know about a call.
+ * What a handler knows about its call (SPEC §4): method, metadata both ways,
+ * peer, deadline, cancellation and per-call values.
  */
 export interface HandlerContext {
   /** Fully-qualified method name, e.g. `"/kv.v1.KvService/Login"` (also for calls that used a bare name). */
@@ -26,20 +28,26 @@ export interface HandlerContext {
   readonly deadline: number | undefined;
   /** Aborts when the deadline passes, the connection closes or the server shuts down. */
   readonly signal: AbortSignal;
+  /** Values that interceptors set for this call (see {@link createContextKey}). */
+  readonly values: ContextValues;
 }
 
 /**
- * Builds a {@link HandlerContext} without a socket, for unit tests of handlers
- * and interceptors.
+ * Builds a {@link HandlerContext} without a socket, for unit tests of handlers.
+ * Defaults: method `/test.v1.TestService/Test`, no metadata, peer
+ * `127.0.0.1:0`, no deadline, a signal that never aborts, empty values.
  */
-export function createHandlerContext(init: {
-  method?: string;
-  requestMeta?: Record<string, string>;
-  responseMeta?: Record<string, string>;
-  peer?: Partial<Peer>;
-  deadline?: number;
-  signal?: AbortSignal;
-} = {}): HandlerContext {
+export function createHandlerContext(
+  init: {
+    method?: string;
+    requestMeta?: Record<string, string>;
+    responseMeta?: Record<string, string>;
+    peer?: Partial<Peer>;
+    deadline?: number;
+    signal?: AbortSignal;
+    values?: ContextValues;
+  } = {},
+): HandlerContext {
   return {
     method: init.method ?? "/test.v1.TestService/Test",
     requestMeta: init.requestMeta ?? {},
@@ -47,5 +55,6 @@ export function createHandlerContext(init: {
     peer: { address: init.peer?.address ?? "127.0.0.1", port: init.peer?.port ?? 0, certificate: init.peer?.certificate },
     deadline: init.deadline,
     signal: init.signal ?? new AbortController().signal,
+    values: init.values ?? createContextValues(),
   };
 }

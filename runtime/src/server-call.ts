@@ -1,0 +1,167 @@
+/**
+ * One unary call in flight on a server: it runs the interceptors and the
+ * handler, is the handler's context, and answers exactly once (SPEC §3.2).
+ * Internal module.
+ */
+import { create, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import { Code } from "./code.js";
+import type { Codec } from "./codec.js";
+import { createContextValues, type ContextValues } from "./context-values.js";
+import type { Expirable } from "./deadline-wheel.js";
+import { DoraError } from "./dora-error.js";
+import type { HandlerContext, Peer } from "./handler-context.js";
+import { chain, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
+import { errorFields } from "./logger.js";
+import type { RegisteredMethod } from "./method-router.js";
+import { FRAME_HEADER_BYTES } from "./protocol/frame.js";
+import { encodePkgFrame, type Head } from "./protocol/pkg.js";
+import { statusMeta, type ReservedMeta } from "./protocol/reserved-meta.js";
+import type { ServerConnection } from "./server-connection.js";
+
+const EMPTY_BYTES = new Uint8Array(0);
+
+/**
+ * A call from the moment its request is decoded until its answer is written
+ * or its connection closes. It is also the handler's {@link HandlerContext}:
+ * the abort controller, response metadata and values are created only when
+ * someone asks for them.
+ */
+export class ServerCall implements HandlerContext, Expirable {
+  deadlineSlot: Set<Expirable> | undefined = undefined;
+  private done = false;
+  private controller: AbortController | undefined;
+  private respMeta: Record<string, string> | undefined;
+  private valueStore: ContextValues | undefined;
+  private meta: Readonly<Record<string, string>>;
+
+  constructor(
+    private readonly connection: ServerConnection,
+    readonly streamId: number,
+    /** The request's head; the answer echoes its version, serialize type, seq and method. */
+    private readonly head: Head,
+    private readonly codec: Codec,
+    private readonly rpc: RegisteredMethod,
+    requestMeta: Readonly<Record<string, string>>,
+    readonly deadline: number | undefined,
+  ) {
+    this.meta = requestMeta;
+  }
+
+  get method(): string {
+    return this.rpc.name;
+  }
+
+  get requestMeta(): Readonly<Record<string, string>> {
+    return this.meta;
+  }
+
+  get peer(): Peer {
+    return this.connection.peer;
+  }
+
+  get responseMeta(): Record<string, string> {
+    return (this.respMeta ??= {});
+  }
+
+  get signal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  get values(): ContextValues {
+    return (this.valueStore ??= createContextValues());
+  }
+
+  /**
+   * Runs the call. Without interceptors the handler is called directly with
+   * this call as its context, so a call costs no request or response objects;
+   * with interceptors the call goes through the chain as a {@link UnaryRequest}.
+   */
+  async run(request: MessageShape<DescMessage>): Promise<void> {
+    const interceptors = this.connection.server.interceptors;
+    let message: MessageInitShape<DescMessage>;
+    let meta: Readonly<Record<string, string>> | undefined;
+    try {
+      if (interceptors.length === 0) {
+        message = await this.rpc.handler(request, this);
+        meta = this.respMeta;
+      } else {
+        const response = await chain(interceptors, this.callHandler)(this.request(request));
+        message = response.message;
+        meta = response.meta;
+      }
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (this.done) return;
+    let payload: Uint8Array;
+    try {
+      payload = this.codec.encode(this.rpc.desc.output, message);
+    } catch (err) {
+      this.connection.server.logger.error("cannot encode the response", { method: this.rpc.name, error: errorFields(err) });
+      this.respond(undefined, statusMeta(Code.Internal, "cannot encode the response"), EMPTY_BYTES);
+      return;
+    }
+    this.respond(meta, undefined, payload);
+  }
+
+  /** Deadline passed (SPEC §3.2): answer `DeadlineExceeded` and abort the handler's signal. */
+  expire(): void {
+    if (this.done) return;
+    this.respond(undefined, statusMeta(Code.DeadlineExceeded, "deadline exceeded"), EMPTY_BYTES);
+    this.controller?.abort(new DoraError(Code.DeadlineExceeded, "deadline exceeded"));
+  }
+
+  /** The connection closed or the server shut down: abort the handler, send nothing. */
+  abort(reason: DoraError): void {
+    if (this.done) return;
+    this.done = true;
+    this.connection.server.wheel.remove(this);
+    this.controller?.abort(reason);
+  }
+
+  /** The request as interceptors see it; it shares this call's signal and values. */
+  private request(message: MessageShape<DescMessage>): UnaryRequest {
+    return { method: this.rpc.name, desc: this.rpc.desc, meta: this.meta, deadline: this.deadline, signal: this.signal, message, values: this.values, peer: this.peer };
+  }
+
+  /** The last step of the chain: the handler, with the metadata and values the interceptors passed on. */
+  private readonly callHandler = async <I extends DescMessage, O extends DescMessage>(req: UnaryRequest<I, O>): Promise<UnaryResponse<O>> => {
+    this.meta = req.meta;
+    this.valueStore = req.values;
+    const result = await this.rpc.handler(req.message, this);
+    return { message: create(req.desc.output, result as MessageInitShape<O>), meta: this.responseMeta };
+  };
+
+  private fail(err: unknown): void {
+    if (this.done) return;
+    if (err instanceof DoraError) {
+      this.respond(mergeMeta(this.respMeta, err.metadata), statusMeta(err.code, err.rawMessage), EMPTY_BYTES);
+    } else {
+      // SPEC §3.4: details are logged, never sent.
+      this.connection.server.logger.error("handler failed", { method: this.rpc.name, error: errorFields(err) });
+      this.respond(undefined, statusMeta(Code.Unknown, "unknown error"), EMPTY_BYTES);
+    }
+  }
+
+  private respond(meta: Readonly<Record<string, string>> | undefined, status: ReservedMeta | undefined, payload: Uint8Array): void {
+    this.done = true;
+    const connection = this.connection;
+    connection.server.wheel.remove(this);
+    if (!connection.channel.closed) {
+      let frame = encodePkgFrame(this.streamId, this.head, meta, status, payload);
+      if (frame.length - FRAME_HEADER_BYTES > connection.server.config.transport.maxFrameBytes) {
+        // SPEC §3.1: a sender never sends an oversize frame; the call fails with OutOfRange instead.
+        frame = encodePkgFrame(this.streamId, this.head, undefined, statusMeta(Code.OutOfRange, "response exceeds the maximum frame size"), EMPTY_BYTES);
+      }
+      connection.channel.write(frame);
+    }
+    connection.finished(this);
+  }
+}
+
+/** The response metadata of a failed call: the handler's, then the error's. */
+function mergeMeta(a: Record<string, string> | undefined, b: Record<string, string>): Record<string, string> {
+  if (a === undefined) return b;
+  return Object.keys(b).length === 0 ? a : { ...a, ...b };
+}

@@ -1,0 +1,129 @@
+/**
+ * One connection accepted by a server: it turns DATA frames into calls,
+ * answering on the same stream id, and rejects what cannot become a call
+ * (SPEC §3.1–§3.3). Internal module.
+ */
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import { Code } from "./code.js";
+import type { DeadlineWheel } from "./deadline-wheel.js";
+import { DoraError } from "./dora-error.js";
+import type { FrameChannel, FrameListener } from "./frame-channel.js";
+import type { Peer } from "./handler-context.js";
+import type { Interceptor } from "./interceptor.js";
+import type { Logger } from "./logger.js";
+import type { MethodRouter } from "./method-router.js";
+import type { ServerConfig } from "./options.js";
+import { FRAME_DATA } from "./protocol/frame.js";
+import { decodePkg, encodePkgFrame, type Head } from "./protocol/pkg.js";
+import { EMPTY_META, parseTimeout, statusMeta, stripReserved, TIMEOUT_KEY } from "./protocol/reserved-meta.js";
+import { ServerCall } from "./server-call.js";
+
+/** What a connection needs from its server. */
+export interface ServerCore {
+  readonly config: ServerConfig;
+  readonly router: MethodRouter;
+  /** Server interceptors, the first being the outermost. */
+  readonly interceptors: readonly Interceptor[];
+  readonly logger: Logger;
+  readonly wheel: DeadlineWheel;
+  /** True once the server is shutting down: new calls get `Unavailable`. */
+  readonly closing: boolean;
+  /** The connection has closed. */
+  connectionClosed(connection: ServerConnection): void;
+}
+
+const EMPTY_BYTES = new Uint8Array(0);
+const NO_HEAD: Head = { version: 0, serializeType: "", seq: 0, method: "", meta: undefined, metaBytes: 0 };
+
+/** A connection of a server, over a socket or an in-process channel. */
+export class ServerConnection implements FrameListener {
+  readonly channel: FrameChannel;
+  private readonly calls = new Map<number, ServerCall>();
+
+  constructor(
+    readonly server: ServerCore,
+    /** The peer, captured when the connection was accepted. */
+    readonly peer: Peer,
+    open: (listener: FrameListener) => FrameChannel,
+  ) {
+    this.channel = open(this);
+  }
+
+  onOpen(): void {}
+
+  onFrame(type: number, _flags: number, streamId: number, payload: Buffer): void {
+    if (type !== FRAME_DATA) return;
+    if (this.calls.has(streamId)) {
+      // SPEC §3.1: a stream id already in flight is a protocol error.
+      this.channel.destroy(new Error(`protocol error: stream id ${streamId} is already in flight`));
+      return;
+    }
+    let pkg;
+    try {
+      pkg = decodePkg(payload);
+    } catch {
+      return this.reject(streamId, NO_HEAD, Code.BadRequest, "malformed Pkg");
+    }
+    const head = pkg.head;
+    if (head === undefined) return this.reject(streamId, NO_HEAD, Code.BadRequest, "Pkg has no head");
+    const server = this.server;
+    const config = server.config;
+    if (head.method === "") return this.reject(streamId, head, Code.BadRequest, "empty method");
+    const codec = config.codecs.get(head.serializeType);
+    if (codec === undefined) return this.reject(streamId, head, Code.BadRequest, `unknown serialize_type ${JSON.stringify(head.serializeType)}`);
+    if (head.metaBytes > config.maxMetadataBytes) return this.reject(streamId, head, Code.BadRequest, `metadata exceeds ${config.maxMetadataBytes} bytes`);
+    let deadline: number | undefined;
+    const timeout = head.meta?.[TIMEOUT_KEY];
+    if (timeout !== undefined) {
+      const ms = parseTimeout(timeout);
+      if (ms === undefined) return this.reject(streamId, head, Code.BadRequest, `invalid ${TIMEOUT_KEY} ${JSON.stringify(timeout)}`);
+      deadline = Date.now() + ms;
+    }
+    if (server.closing) return this.reject(streamId, head, Code.Unavailable, "server is shutting down");
+    if (this.calls.size >= config.maxConcurrentCalls) {
+      return this.reject(streamId, head, Code.ResourceExhausted, `more than ${config.maxConcurrentCalls} calls in flight on this connection`);
+    }
+    const route = server.router.lookup(head.method);
+    if (route.kind === "unknown") return this.reject(streamId, head, Code.Unimplemented, `unknown method ${JSON.stringify(head.method)}`);
+    if (route.kind === "ambiguous") return this.reject(streamId, head, Code.Unimplemented, `method name ${JSON.stringify(head.method)} is ambiguous`);
+    const rpc = route.method;
+    let request: MessageShape<DescMessage>;
+    try {
+      request = codec.decode(rpc.desc.input, pkg.payload);
+    } catch {
+      return this.reject(streamId, head, Code.BadRequest, `cannot decode ${rpc.desc.input.typeName} with the ${codec.name} codec`);
+    }
+    const call = new ServerCall(this, streamId, head, codec, rpc, head.meta === undefined ? EMPTY_META : stripReserved(head.meta), deadline);
+    this.calls.set(streamId, call);
+    if (deadline !== undefined) server.wheel.add(call, deadline);
+    void call.run(request);
+  }
+
+  /** Answers a request that never became a call, echoing what its head says. */
+  private reject(streamId: number, head: Head, code: Code, message: string): void {
+    this.channel.write(encodePkgFrame(streamId, head, undefined, statusMeta(code, message), EMPTY_BYTES));
+  }
+
+  /** A call has answered (or was aborted). */
+  finished(call: ServerCall): void {
+    this.calls.delete(call.streamId);
+    if (this.server.closing && this.calls.size === 0) this.channel.end();
+  }
+
+  /** Graceful close: end now when no call is in flight, else when the last one finishes. */
+  closeIfIdle(): void {
+    if (this.calls.size === 0) this.channel.end();
+  }
+
+  /** Closes at once; calls in flight are aborted. */
+  destroy(reason: Error): void {
+    this.channel.destroy(reason);
+  }
+
+  onClose(error: Error | undefined): void {
+    if (error !== undefined) this.server.logger.debug("connection closed", { peer: this.peer.address, error: error.message });
+    for (const call of this.calls.values()) call.abort(new DoraError(Code.Canceled, "connection closed"));
+    this.calls.clear();
+    this.server.connectionClosed(this);
+  }
+}
