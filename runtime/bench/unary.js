@@ -2,7 +2,9 @@
 // loopback, N concurrent callers for a fixed time after a warm-up.
 //   node bench/unary.js [--concurrency 12] [--seconds 5] [--warmup 1] [--pool 10]
 //                       [--baseline DIR] [--rounds 3] [--json]
-// Prints QPS and latency percentiles (exact, from every call's latency).
+// Prints QPS, latency percentiles (exact, from every call's latency) and the CPU
+// time each call costs the client and the server process (user + system), a
+// figure that moves far less than QPS on a machine shared with other work.
 //
 // --baseline DIR compares this build with another build of the runtime (DIR
 // holds its dist/, e.g. a copy of runtime/dist taken before a change): the
@@ -58,9 +60,18 @@ async function measure(build) {
     return { count, wallMs: performance.now() - t0 };
   }
 
+  const serverCpu = () =>
+    new Promise((resolve) => {
+      child.once("message", (usage) => resolve(usage.user + usage.system));
+      child.send("cpu");
+    });
   await run(warmup * 1000, undefined);
   const latencies = [];
+  const serverBefore = await serverCpu();
+  const clientBefore = process.cpuUsage();
   const { count, wallMs } = await run(seconds * 1000, latencies);
+  const clientUsage = process.cpuUsage(clientBefore);
+  const serverUs = (await serverCpu()) - serverBefore;
   await client.close();
   child.kill("SIGTERM");
   await once(child, "exit");
@@ -77,6 +88,8 @@ async function measure(build) {
     p50Ms: +pct(50).toFixed(3),
     p99Ms: +pct(99).toFixed(3),
     maxMs: +latencies[latencies.length - 1].toFixed(3),
+    clientCpuUsPerCall: +((clientUsage.user + clientUsage.system) / count).toFixed(2),
+    serverCpuUsPerCall: +(serverUs / count).toFixed(2),
   };
 }
 
@@ -89,7 +102,9 @@ for (let round = 1; round <= rounds; round++) {
     else {
       const label = builds.length > 1 ? `${build.name.padEnd(8)} round ${round}: ` : "";
       if (results.length === 1) console.log(`dora unary: ${concurrency} callers, pool ${poolSize}, ${seconds} s per run`);
-      console.log(`  ${label}calls ${result.calls}  QPS ${result.qps}  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms  max ${result.maxMs} ms`);
+      console.log(
+        `  ${label}calls ${result.calls}  QPS ${result.qps}  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms  max ${result.maxMs} ms  CPU/call client ${result.clientCpuUsPerCall} µs server ${result.serverCpuUsPerCall} µs`,
+      );
     }
   }
 }
@@ -98,7 +113,7 @@ if (!json && builds.length > 1) {
   for (const build of builds) {
     const mine = results.filter((r) => r.build === build.name);
     console.log(
-      `  ${build.name.padEnd(8)} median of ${mine.length}: QPS ${median(mine.map((r) => r.qps))}  p50 ${median(mine.map((r) => r.p50Ms))} ms  p99 ${median(mine.map((r) => r.p99Ms))} ms`,
+      `  ${build.name.padEnd(8)} median of ${mine.length}: QPS ${median(mine.map((r) => r.qps))}  p50 ${median(mine.map((r) => r.p50Ms))} ms  p99 ${median(mine.map((r) => r.p99Ms))} ms  CPU/call client ${median(mine.map((r) => r.clientCpuUsPerCall))} µs server ${median(mine.map((r) => r.serverCpuUsPerCall))} µs`,
     );
   }
 }
