@@ -16,7 +16,7 @@ import { ConnectTimeoutError, describeFailure, ProbeTimeoutError } from "./conne
 import { DoraError } from "./dora-error.js";
 import type { FrameChannel, FrameListener } from "./frame-channel.js";
 import type { Logger } from "./logger.js";
-import type { PendingCall } from "./pending-call.js";
+import type { PendingCall, PendingCallConnection } from "./pending-call.js";
 import { FRAME_DATA, pingFrame } from "./protocol/frame.js";
 
 /** Opens the channels of a connection: a socket to `HOST:PORT`, or a pipe to an in-process server. */
@@ -64,7 +64,7 @@ const IDLE: ConnectionState = { kind: "idle" };
 const CLOSED: ConnectionState = { kind: "closed" };
 
 /** A pooled connection. Calls are multiplexed on it by stream id. */
-export class ClientConnection implements FrameListener {
+export class ClientConnection implements FrameListener, PendingCallConnection {
   private state: ConnectionState = IDLE;
   private readonly pending = new Map<number, PendingCall>();
   private streamId = 0;

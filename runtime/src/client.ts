@@ -1,96 +1,21 @@
 /**
- * The dora client (SPEC §4): `Client`, its options and `createClient`.
+ * The dora client (SPEC §4): `Client` and `createClient`.
  */
 import { create, type DescMessage, type DescMethod, type DescMethodUnary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { ClientConnection, type ConnectionSettings } from "./client-connection.js";
 import { Code } from "./code.js";
-import type { Codec } from "./codec.js";
 import { createContextValues, type ContextValues } from "./context-values.js";
 import { DeadlineWheel } from "./deadline-wheel.js";
 import { DoraError } from "./dora-error.js";
-import { chain, type Interceptor, type UnaryFn, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
-import { silentLogger, type Logger } from "./logger.js";
+import { chain, type UnaryFn, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
+import type { CallOptions, ClientOptions, CommonClientOptions } from "./client-options.js";
+import { silentLogger } from "./logger.js";
 import { clientConfig, type CallConfig } from "./options.js";
 import { NEVER_ABORTED, PendingCall, type PendingCallOwner } from "./pending-call.js";
 import { FRAME_HEADER_BYTES } from "./protocol/frame.js";
 import { encodePkgFrame } from "./protocol/pkg.js";
 import { EMPTY_META, TIMEOUT_KEY } from "./protocol/reserved-meta.js";
 import { createSocketDialer } from "./socket-dialer.js";
-
-/** TLS settings of a client. `cert` + `key` present a client certificate (mutual TLS). */
-export interface ClientTlsOptions {
-  /** PEM CA certificate(s) that sign the server certificate. Default: Node's trusted roots. */
-  ca?: string | Buffer;
-  /** PEM client certificate, for mutual TLS. */
-  cert?: string | Buffer;
-  /** PEM client private key, for mutual TLS. */
-  key?: string | Buffer;
-  /** Server name to verify and send as SNI. Default: the host when it is a name, not an IP. */
-  servername?: string;
-  /** Verify the server certificate. Default true. */
-  rejectUnauthorized?: boolean;
-}
-
-/** Options of every client, over sockets or in process. */
-export interface CommonClientOptions {
-  /** Default time allowed for a call. Default 5000 ms. */
-  timeoutMs?: number;
-  /** Largest frame sent or accepted; a larger request fails with `OutOfRange`. Default 4 MiB (dora v2 Go peers: 64 KiB, see `doraV2CompatClientOptions`). */
-  maxFrameBytes?: number;
-  /** Interceptors, the first being the outermost. */
-  interceptors?: Interceptor[];
-  /** Metadata sent with every call (a call's own metadata wins). */
-  meta?: Record<string, string>;
-  /** Codec for requests: `"proto"` (default), `"json"` or a codec given in `codecs`. */
-  serializeType?: string;
-  /** Send bare method names (`Login`) instead of fully-qualified ones, for dora v2 Go servers. Default false. */
-  bareMethodNames?: boolean;
-  /** Codecs beyond the built-in `proto` and `json`. */
-  codecs?: Codec[];
-  /** Where connection events (a failed connect, a closed connection) are logged, at debug level. Default: silent. */
-  logger?: Logger;
-}
-
-/** Options of {@link createClient}. */
-export interface ClientOptions extends CommonClientOptions {
-  /** Server address(es), `"host:port"`; connections of the pool are spread over them. */
-  address: string | string[];
-  /** Connections in the pool; calls are multiplexed over them. Default 10. */
-  poolSize?: number;
-  /** Time allowed to establish a connection (TCP + TLS). Default 5000 ms. */
-  connectTimeoutMs?: number;
-  /**
-   * Time allowed, once a connection is established, for the server's first
-   * frame: the client sends a PING on connect, which every dora server
-   * answers at once. A server that sends nothing is reported as not speaking
-   * dora. Default 1000 ms.
-   */
-  probeTimeoutMs?: number;
-  /** Send a PING after this long without reading anything. Default 5000 ms. */
-  keepaliveTimeMs?: number;
-  /** Close the connection when nothing was read this long after a PING. Default 20000 ms. */
-  keepaliveTimeoutMs?: number;
-  /** First reconnect delay after a failed connect; grows ×1.6 with ±20 % jitter. Default 1000 ms. */
-  reconnectInitialMs?: number;
-  /** Largest reconnect delay. Default 120000 ms. */
-  reconnectMaxMs?: number;
-  /** Connect with TLS. */
-  tls?: ClientTlsOptions;
-}
-
-/** Options of one call. */
-export interface CallOptions {
-  /** Time allowed for this call, in milliseconds. Default: the client's `timeoutMs`. */
-  timeoutMs?: number;
-  /** Aborting fails the call at once with `Canceled`. */
-  signal?: AbortSignal;
-  /** Metadata for this call. */
-  meta?: Record<string, string>;
-  /** Per-call values for the client's interceptors. Default: an empty collection. */
-  values?: ContextValues;
-  /** Receives the response metadata (framework keys removed) of a successful call, or of a call the server failed. */
-  onResponseMeta?: (meta: Readonly<Record<string, string>>) => void;
-}
 
 /**
  * A dora client: a pool of multiplexed connections to one or more servers.
@@ -126,6 +51,9 @@ export function createClient(options: ClientOptions): Client {
   return new DoraClient(config, options, pool);
 }
 
+/** The values of calls no interceptor sees: nothing reads or writes them. */
+const UNREAD_VALUES: ContextValues = createContextValues();
+
 /** The answer's message. */
 function messageOf<O extends DescMessage>(response: UnaryResponse<O>): MessageShape<O> {
   return response.message;
@@ -140,6 +68,8 @@ export class DoraClient implements Client, PendingCallOwner {
   private readonly meta: Readonly<Record<string, string>>;
   private readonly bare: boolean;
   private readonly invoke: UnaryFn;
+  /** Interceptors are installed: only they read a call's values. */
+  private readonly intercepted: boolean;
   private readonly names = new Map<DescMethod, string>();
   private next = 0;
   private seq = 0;
@@ -155,6 +85,7 @@ export class DoraClient implements Client, PendingCallOwner {
     this.bare = options.bareMethodNames ?? false;
     // With no interceptors, the chain is `send` itself: nothing is added to a call.
     this.invoke = chain(options.interceptors ?? [], this.send);
+    this.intercepted = (options.interceptors ?? []).length > 0;
   }
 
   unary<I extends DescMessage, O extends DescMessage>(desc: DescMethodUnary<I, O>, request: MessageInitShape<I>, options?: CallOptions): Promise<MessageShape<O>> {
@@ -172,7 +103,7 @@ export class DoraClient implements Client, PendingCallOwner {
       deadline: Date.now() + (options?.timeoutMs ?? this.config.timeoutMs),
       signal: options?.signal ?? NEVER_ABORTED,
       message,
-      values: options?.values ?? createContextValues(),
+      values: options?.values ?? (this.intercepted ? createContextValues() : UNREAD_VALUES),
       peer: undefined,
     };
     const response = this.invoke(req);

@@ -6,7 +6,8 @@ import type { HandlerContext } from "./handler-context.js";
 import { createInProcessClient } from "./in-process-client.js";
 import type { Interceptor } from "./interceptor.js";
 import { silentLogger, type Logger } from "./logger.js";
-import { createServer, type ServerOptions } from "./server.js";
+import { createServer } from "./server.js";
+import type { ServerOptions } from "./server-options.js";
 import { EchoService, method, type EchoRequest } from "./test-helpers/echo-service.js";
 import { Gate } from "./test-helpers/harness.js";
 

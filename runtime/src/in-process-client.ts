@@ -2,8 +2,8 @@
  * A client that calls a server's handlers in the same process, without a
  * socket: for unit tests of services and interceptors (SPEC §4).
  */
-import type { Client, CommonClientOptions } from "./client.js";
-import { DoraClient } from "./client.js";
+import { DoraClient, type Client } from "./client.js";
+import type { CommonClientOptions } from "./client-options.js";
 import { ClientConnection, type Dialer } from "./client-connection.js";
 import type { FrameChannel, FrameListener } from "./frame-channel.js";
 import type { Peer } from "./handler-context.js";

@@ -4,8 +4,8 @@
  */
 import type { Codec } from "./codec.js";
 import { CodecRegistry } from "./codec-registry.js";
-import type { ClientOptions, CommonClientOptions } from "./client.js";
-import type { ServerOptions } from "./server.js";
+import type { ClientOptions, CommonClientOptions } from "./client-options.js";
+import type { ServerOptions } from "./server-options.js";
 
 /** Defaults of server and client options (milliseconds, bytes, counts). */
 export const DEFAULTS = {

@@ -4,7 +4,6 @@
  * (SPEC §3.2, §4). Internal module.
  */
 import type { DescMessage } from "@bufbuild/protobuf";
-import type { ClientConnection } from "./client-connection.js";
 import { Code } from "./code.js";
 import type { DeadlineWheel, Expirable } from "./deadline-wheel.js";
 import { DoraError } from "./dora-error.js";
@@ -22,6 +21,11 @@ export interface PendingCallOwner {
   readonly wheel: DeadlineWheel;
 }
 
+/** The connection a call was sent on: it forgets a call that settles without its answer. */
+export interface PendingCallConnection {
+  forget(call: PendingCall): void;
+}
+
 /** One call sent on a connection, until it settles. It listens to its caller's signal itself (no closure per call). */
 export class PendingCall<O extends DescMessage = DescMessage> implements Expirable {
   deadlineSlot: Set<Expirable> | undefined = undefined;
@@ -34,7 +38,7 @@ export class PendingCall<O extends DescMessage = DescMessage> implements Expirab
 
   constructor(
     private readonly owner: PendingCallOwner,
-    private readonly connection: ClientConnection,
+    private readonly connection: PendingCallConnection,
     readonly streamId: number,
     request: UnaryRequest<DescMessage, O>,
   ) {

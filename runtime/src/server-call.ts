@@ -7,18 +7,36 @@ import { create, type DescMessage, type MessageInitShape, type MessageShape } fr
 import { Code } from "./code.js";
 import type { Codec } from "./codec.js";
 import { createContextValues, type ContextValues } from "./context-values.js";
-import type { Expirable } from "./deadline-wheel.js";
+import type { DeadlineWheel, Expirable } from "./deadline-wheel.js";
 import { DoraError } from "./dora-error.js";
 import type { HandlerContext, Peer } from "./handler-context.js";
-import { chain, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
-import { errorFields } from "./logger.js";
+import type { FrameChannel } from "./frame-channel.js";
+import { chain, type Interceptor, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
+import { errorFields, type Logger } from "./logger.js";
 import type { RegisteredMethod } from "./method-router.js";
 import { FRAME_HEADER_BYTES } from "./protocol/frame.js";
 import { encodePkgFrame, type Head } from "./protocol/pkg.js";
 import { statusMeta, type ReservedMeta } from "./protocol/reserved-meta.js";
-import type { ServerConnection } from "./server-connection.js";
 
 const EMPTY_BYTES = new Uint8Array(0);
+
+/** What a call needs from its server. */
+export interface CallServer {
+  /** Server interceptors, the first being the outermost. */
+  readonly interceptors: readonly Interceptor[];
+  readonly logger: Logger;
+  readonly wheel: DeadlineWheel;
+  readonly config: { readonly transport: { readonly maxFrameBytes: number } };
+}
+
+/** What a call needs from the connection it arrived on. */
+export interface CallConnection {
+  readonly server: CallServer;
+  readonly peer: Peer;
+  readonly channel: FrameChannel;
+  /** The call has answered (or was aborted). */
+  finished(call: ServerCall): void;
+}
 
 /**
  * A call from the moment its request is decoded until its answer is written
@@ -35,7 +53,7 @@ export class ServerCall implements HandlerContext, Expirable {
   private meta: Readonly<Record<string, string>>;
 
   constructor(
-    private readonly connection: ServerConnection,
+    private readonly connection: CallConnection,
     readonly streamId: number,
     /** The request's head; the answer echoes its version, serialize type, seq and method. */
     private readonly head: Head,
@@ -85,7 +103,7 @@ export class ServerCall implements HandlerContext, Expirable {
         message = await this.rpc.handler(request, this);
         meta = this.respMeta;
       } else {
-        const response = await chain(interceptors, this.callHandler)(this.request(request));
+        const response = await chain(interceptors, (req) => this.callHandler(req))(this.request(request));
         message = response.message;
         meta = response.meta;
       }
@@ -126,12 +144,13 @@ export class ServerCall implements HandlerContext, Expirable {
   }
 
   /** The last step of the chain: the handler, with the metadata and values the interceptors passed on. */
-  private readonly callHandler = async <I extends DescMessage, O extends DescMessage>(req: UnaryRequest<I, O>): Promise<UnaryResponse<O>> => {
+  private async callHandler<I extends DescMessage, O extends DescMessage>(req: UnaryRequest<I, O>): Promise<UnaryResponse<O>> {
     this.meta = req.meta;
     this.valueStore = req.values;
     const result = await this.rpc.handler(req.message, this);
+    // The router erases the rpc's types; the handler answers this rpc's output.
     return { message: create(req.desc.output, result as MessageInitShape<O>), meta: this.responseMeta };
-  };
+  }
 
   private fail(err: unknown): void {
     if (this.done) return;

@@ -5,27 +5,20 @@
  */
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code } from "./code.js";
-import type { DeadlineWheel } from "./deadline-wheel.js";
 import { DoraError } from "./dora-error.js";
 import type { FrameChannel, FrameListener } from "./frame-channel.js";
 import type { Peer } from "./handler-context.js";
-import type { Interceptor } from "./interceptor.js";
-import type { Logger } from "./logger.js";
 import type { MethodRouter } from "./method-router.js";
 import type { ServerConfig } from "./options.js";
 import { FRAME_DATA } from "./protocol/frame.js";
 import { decodePkg, encodePkgFrame, type Head } from "./protocol/pkg.js";
-import { EMPTY_META, parseTimeout, statusMeta, stripReserved, TIMEOUT_KEY } from "./protocol/reserved-meta.js";
-import { ServerCall } from "./server-call.js";
+import { parseTimeout, statusMeta, stripReserved, TIMEOUT_KEY } from "./protocol/reserved-meta.js";
+import { ServerCall, type CallConnection, type CallServer } from "./server-call.js";
 
 /** What a connection needs from its server. */
-export interface ServerCore {
+export interface ServerCore extends CallServer {
   readonly config: ServerConfig;
   readonly router: MethodRouter;
-  /** Server interceptors, the first being the outermost. */
-  readonly interceptors: readonly Interceptor[];
-  readonly logger: Logger;
-  readonly wheel: DeadlineWheel;
   /** True once the server is shutting down: new calls get `Unavailable`. */
   readonly closing: boolean;
   /** The connection has closed. */
@@ -36,7 +29,7 @@ const EMPTY_BYTES = new Uint8Array(0);
 const NO_HEAD: Head = { version: 0, serializeType: "", seq: 0, method: "", meta: undefined, metaBytes: 0 };
 
 /** A connection of a server, over a socket or an in-process channel. */
-export class ServerConnection implements FrameListener {
+export class ServerConnection implements FrameListener, CallConnection {
   readonly channel: FrameChannel;
   private readonly calls = new Map<number, ServerCall>();
 
@@ -93,7 +86,7 @@ export class ServerConnection implements FrameListener {
     } catch {
       return this.reject(streamId, head, Code.BadRequest, `cannot decode ${rpc.desc.input.typeName} with the ${codec.name} codec`);
     }
-    const call = new ServerCall(this, streamId, head, codec, rpc, head.meta === undefined ? EMPTY_META : stripReserved(head.meta), deadline);
+    const call = new ServerCall(this, streamId, head, codec, rpc, stripReserved(head.meta), deadline);
     this.calls.set(streamId, call);
     if (deadline !== undefined) server.wheel.add(call, deadline);
     void call.run(request);

@@ -1,11 +1,10 @@
 /**
- * The dora server (SPEC §4): `Server`, its options and `createServer`.
+ * The dora server (SPEC §4): `Server` and `createServer`.
  */
 import type { DescService } from "@bufbuild/protobuf";
 import net from "node:net";
 import tls, { type PeerCertificate, type TLSSocket } from "node:tls";
 import { Code } from "./code.js";
-import type { Codec } from "./codec.js";
 import { DeadlineWheel } from "./deadline-wheel.js";
 import { DoraError } from "./dora-error.js";
 import type { FrameChannel, FrameListener } from "./frame-channel.js";
@@ -15,47 +14,8 @@ import { createDefaultServerLogger, type Logger } from "./logger.js";
 import { MethodRouter } from "./method-router.js";
 import { NapConnection, type NapConnectionOptions } from "./nap-connection.js";
 import { serverConfig, type ServerConfig } from "./options.js";
+import type { ServerOptions } from "./server-options.js";
 import { ServerConnection, type ServerCore } from "./server-connection.js";
-
-/** TLS settings of a server. With `ca`, clients must present a certificate signed by `ca` (mutual TLS). */
-export interface ServerTlsOptions {
-  /** PEM certificate chain of the server. */
-  cert: string | Buffer;
-  /** PEM private key of the server. */
-  key: string | Buffer;
-  /** PEM CA certificate(s) that sign client certificates. */
-  ca?: string | Buffer;
-  /** Require and verify a client certificate (mutual TLS). Default: true when `ca` is given. */
-  requestClientCert?: boolean;
-}
-
-/** Options of {@link createServer}. Every field is optional. */
-export interface ServerOptions {
-  /** Send a PING after this long without reading anything. Default 5000 ms. */
-  keepaliveTimeMs?: number;
-  /** Close the connection when nothing was read this long after a PING. Default 20000 ms. */
-  keepaliveTimeoutMs?: number;
-  /** Largest frame accepted or sent; a larger declared length closes the connection. Default 4 MiB (dora v2 Go peers: 64 KiB, see `doraV2CompatServerOptions`). */
-  maxFrameBytes?: number;
-  /** Largest request metadata (keys + values); beyond it the call gets `BadRequest`. Default 16 KiB. */
-  maxMetadataBytes?: number;
-  /** Calls in flight per connection; beyond it a call gets `ResourceExhausted`. Default 1000. */
-  maxConcurrentCalls?: number;
-  /** How long `close()` lets calls in flight finish before closing connections. Default 5000 ms. */
-  closeGraceMs?: number;
-  /** Serve TLS (and mutual TLS with `ca`). */
-  tls?: ServerTlsOptions;
-  /** Interceptors, the first being the outermost. */
-  interceptors?: Interceptor[];
-  /** Codecs beyond the built-in `proto` and `json`. */
-  codecs?: Codec[];
-  /**
-   * Where handler failures (name, message and stack; never request data or
-   * metadata values) and connection events are logged. Default: errors to
-   * stderr; `silentLogger` turns that off.
-   */
-  logger?: Logger;
-}
 
 /**
  * A dora server: serves registered services over TCP, TLS or mutual TLS on

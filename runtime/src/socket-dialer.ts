@@ -4,7 +4,7 @@
  */
 import net from "node:net";
 import tls from "node:tls";
-import type { ClientTlsOptions } from "./client.js";
+import type { ClientTlsOptions } from "./client-options.js";
 import type { Dialer } from "./client-connection.js";
 import type { FrameChannel, FrameListener } from "./frame-channel.js";
 import { NapConnection, type NapConnectionOptions } from "./nap-connection.js";

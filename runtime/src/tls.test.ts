@@ -3,12 +3,14 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createClient, type Client, type ClientTlsOptions } from "./client.js";
+import { createClient, type Client } from "./client.js";
+import type { ClientTlsOptions } from "./client-options.js";
 import { Code } from "./code.js";
 import { DoraError } from "./dora-error.js";
 import type { HandlerContext } from "./handler-context.js";
 import { silentLogger } from "./logger.js";
-import { createServer, type Server, type ServerTlsOptions } from "./server.js";
+import { createServer, type Server } from "./server.js";
+import type { ServerTlsOptions } from "./server-options.js";
 import { EchoService, method } from "./test-helpers/echo-service.js";
 import { issueExpired, issuePki, issueSelfSigned, type Pki } from "./test-helpers/pki.js";
 

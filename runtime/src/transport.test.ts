@@ -1,6 +1,7 @@
 import net from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createClient, type Client, type ClientOptions, type DoraClient } from "./client.js";
+import { createClient, type Client, type DoraClient } from "./client.js";
+import type { ClientOptions } from "./client-options.js";
 import { Code } from "./code.js";
 import { protoCodec } from "./codec.js";
 import type { ClientConnection } from "./client-connection.js";

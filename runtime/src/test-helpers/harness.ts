@@ -12,7 +12,8 @@ import { FrameDecoder } from "../protocol/frame-decoder.js";
 import { pingFrame } from "../protocol/frame.js";
 import { decodePkg, encodePkgFrame, type Head } from "../protocol/pkg.js";
 import type { ReservedMeta } from "../protocol/reserved-meta.js";
-import { createServer, type Server, type ServerOptions } from "../server.js";
+import { createServer, type Server } from "../server.js";
+import type { ServerOptions } from "../server-options.js";
 import { EchoRequestSchema, EchoResponseSchema, EchoService, OtherService, type EchoRequest } from "./echo-service.js";
 
 /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
