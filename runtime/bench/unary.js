@@ -7,7 +7,8 @@
 // figure that moves far less than QPS on a machine shared with other work.
 //
 // --baseline DIR compares this build with another build of the runtime (DIR
-// holds its dist/, e.g. a copy of runtime/dist taken before a change): the
+// holds its dist/, e.g. a copy of runtime/dist taken before a change, kept
+// where it resolves @bufbuild/protobuf, such as node_modules/.bench-baseline): the
 // two run in turn, `--rounds` times each, server and client of the same
 // build, and the report puts them side by side. Compare builds only within
 // one such run: the figure moves between runs on a shared machine.
@@ -31,7 +32,8 @@ const json = process.argv.includes("--json");
 
 /** The builds to measure: this workspace's runtime and, with --baseline, another one. */
 const builds = [{ name: "current", entry: undefined }];
-if (baselineDir !== undefined) builds.push({ name: "baseline", entry: path.resolve(baselineDir, "dist", "index.js") });
+// Relative to where npm was run (npm runs this script in runtime/).
+if (baselineDir !== undefined) builds.push({ name: "baseline", entry: path.resolve(process.env.INIT_CWD ?? process.cwd(), baselineDir, "dist", "index.js") });
 
 async function measure(build) {
   const child = fork(fileURLToPath(new URL("./server.js", import.meta.url)), [], {
