@@ -6,7 +6,7 @@ import { createServer } from "./server.js";
 
 describe("options", () => {
   it("has the defaults of SPEC §4", () => {
-    expect(DEFAULTS).toMatchObject({ keepaliveTimeMs: 5000, keepaliveTimeoutMs: 20000, maxFrameBytes: 4 * 1024 * 1024, maxConcurrentCalls: 1000, poolSize: 10, timeoutMs: 5000 });
+    expect(DEFAULTS).toMatchObject({ keepaliveTimeMs: 5000, keepaliveTimeoutMs: 20000, maxFrameBytes: 4 * 1024 * 1024, maxConcurrentCalls: 1000, poolSize: 10, timeoutMs: 5000, probeTimeoutMs: 1000 });
     expect(transportOptions({})).toEqual({ keepaliveTimeMs: 5000, keepaliveTimeoutMs: 20000, maxFrameBytes: 4 * 1024 * 1024 });
   });
 
@@ -19,6 +19,8 @@ describe("options", () => {
     expect(() => createServer({ keepaliveTimeMs: -1 })).toThrow(/option keepaliveTimeMs/);
     expect(() => createClient({ address: "127.0.0.1:1", timeoutMs: 0 })).toThrow(/option timeoutMs/);
     expect(() => createClient({ address: "127.0.0.1:1", poolSize: 0 })).toThrow(/option poolSize/);
+    expect(() => createClient({ address: "127.0.0.1:1", probeTimeoutMs: 0 })).toThrow(/option probeTimeoutMs/);
+    expect(() => createClient({ address: "127.0.0.1:1", timeoutMs: 2 ** 31 })).toThrow("option timeoutMs must be between 1 and 2147483647, got 2147483648");
     expect(() => createClient({ address: [] })).toThrow(/option address/);
     expect(() => createClient({ address: "localhost" })).toThrow('option address: expected HOST:PORT, got "localhost"');
     expect(() => createClient({ address: "127.0.0.1:1", serializeType: "xml" })).toThrow('option serializeType: unknown codec "xml"');
