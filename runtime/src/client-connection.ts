@@ -12,7 +12,7 @@
  */
 import { Backoff } from "./backoff.js";
 import { Code } from "./code.js";
-import { ConnectTimeoutError, describeFailure, ProbeTimeoutError } from "./connection-failure.js";
+import { ConnectTimeoutError, describeDialError, describeFailure, ProbeTimeoutError } from "./connection-failure.js";
 import { DoraError } from "./dora-error.js";
 import type { FrameChannel, FrameListener } from "./frame-channel.js";
 import type { Logger } from "./logger.js";
@@ -102,7 +102,8 @@ export class ClientConnection implements FrameListener, PendingCallConnection {
     let s = this.state;
     if (s.kind === "idle" || s.kind === "backoff") s = this.connect();
     if (s.kind !== "connecting" && s.kind !== "open") {
-      call.fail(new DoraError(Code.Unavailable, s.kind === "backoff" ? `no connection available: ${s.reason}` : "the client is closed"));
+      // The dialer refused its settings (backoff), or the connection is closing.
+      call.fail(new DoraError(Code.Unavailable, s.kind === "backoff" ? s.reason : "the client is closed"));
       return;
     }
     // Only a connection with calls in flight keeps the process alive (SPEC §4: a CLI exits when done).
@@ -196,7 +197,7 @@ export class ClientConnection implements FrameListener, PendingCallConnection {
     try {
       channel = this.dialer.dial(this);
     } catch (err) {
-      const reason = `cannot connect to ${this.dialer.label}: ${(err as Error).message}`;
+      const reason = describeDialError(err, this.dialer.label, this.dialer.tls);
       this.state = { kind: "backoff", retryAt: Date.now() + this.backoff.next(), reason };
       return this.state;
     }

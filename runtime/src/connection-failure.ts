@@ -116,6 +116,12 @@ export function describeFailure(error: Error | undefined, ctx: FailureContext): 
   return `cannot connect to ${label}: ${describeError(error, code, ctx)}`;
 }
 
+/** Why a connection could not even be started (the dialer threw, e.g. on a client key that does not match its certificate). */
+export function describeDialError(error: unknown, label: string, tls: boolean): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return tls ? `cannot connect to ${label}: invalid TLS settings: ${openSslReason(message)}` : `cannot connect to ${label}: ${message}`;
+}
+
 /**
  * Why a server that checks client certificates after the handshake (as Node's
  * does, without a TLS alert) may have closed: what the client can tell about

@@ -168,6 +168,11 @@ describe("mutual TLS", () => {
     );
   });
 
+  it("fails with Unavailable naming the problem when the client's key does not match its certificate", async () => {
+    const address = await serve(mtls());
+    expect(await unavailable(client(address, { ca: pki.ca, cert: pki.clientCert, key: foreign.clientKey }))).toBe(`cannot connect to ${address}: invalid TLS settings: key values mismatch`);
+  });
+
   it("keeps serving good clients after rejecting bad ones", async () => {
     const address = await serve(mtls());
     await unavailable(client(address, { ca: pki.ca }));
