@@ -100,15 +100,17 @@ describe("Redis repositories", () => {
     }
   });
 
-  it("counts failed logins in Redis across limiter instances", async () => {
+  it("counts failed logins in Redis across limiter instances; a right password gives its point back", async () => {
     const limits = { maxFailuresPerUser: 2, maxFailuresPerPeer: 50, windowSeconds: 60 };
     const one = new FlexibleFailedLoginLimiter(limits, { client: redis, keyPrefix: ns.keyPrefix });
     const two = new FlexibleFailedLoginLimiter(limits, { client: redis, keyPrefix: ns.keyPrefix });
-    await one.recordFailure("bob", "10.0.0.1");
-    await two.ensureAllowed("bob", "10.0.0.1");
-    await two.recordFailure("bob", "10.0.0.2");
-    await expect(one.ensureAllowed("bob", "10.0.0.3")).rejects.toThrow("too many failed logins");
-    await one.recordSuccess("bob");
-    await expect(two.ensureAllowed("bob", "10.0.0.3")).resolves.toBeUndefined();
+    const signal = new AbortController().signal;
+    (await one.begin("bob", "10.0.0.1", signal)).succeeded();
+    (await two.begin("bob", "10.0.0.1", signal)).failed();
+    (await one.begin("bob", "10.0.0.2", signal)).failed();
+    await expect(two.begin("bob", "10.0.0.3", signal)).rejects.toThrow("too many failed logins");
+    // The refused attempt left nothing behind: the user key holds the two failures, each peer key its own.
+    expect(await redis.get(`${ns.keyPrefix}login-fail-user:p:bob`)).toBe("2");
+    expect(await redis.get(`${ns.keyPrefix}login-fail-peer:p:10.0.0.3`)).toBe("0");
   });
 });
