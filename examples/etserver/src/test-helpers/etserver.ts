@@ -5,7 +5,7 @@ import { createClient, type ClientOptions } from "@dora/runtime";
 import { createKvServiceClient } from "@dora/tiger/kv/v1";
 import { createEtserver } from "../compose.js";
 import { etserverConfigSchema, type EtserverConfig } from "../infra/config/etserver-config.js";
-import { createPinoLogger } from "../infra/pino-logger.js";
+import { createPinoLogger, type EtserverLogger } from "../infra/pino-logger.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The committed bin shim (runs the built dist). */
@@ -30,9 +30,9 @@ export interface InProcessServer {
   close(): Promise<void>;
 }
 
-/** Starts etserver in process with `config`, listening on a free port. */
-export async function startInProcess(config: EtserverConfig, clientOptions: Partial<ClientOptions> = {}): Promise<InProcessServer> {
-  const etserver = createEtserver(config, createPinoLogger("silent"));
+/** Starts etserver in process with `config`, listening on a free port; `logger` defaults to a silent one. */
+export async function startInProcess(config: EtserverConfig, clientOptions: Partial<ClientOptions> = {}, logger: EtserverLogger = createPinoLogger("silent")): Promise<InProcessServer> {
+  const etserver = createEtserver(config, logger);
   const { host, port } = await etserver.listen();
   const address = `${host}:${port}`;
   const clients: { close(): Promise<void> }[] = [];
