@@ -1,21 +1,16 @@
-import { Code, DoraError } from "@dora/runtime";
+import { Code } from "@dora/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INVALID_TOKEN_MESSAGE } from "./app/authenticate.js";
 import type { EtserverConfig } from "./infra/config/etserver-config.js";
 import { migrate } from "./infra/mysql/migrate.js";
 import { createMysqlPool } from "./infra/mysql/mysql-pool.js";
 import { seedUsers } from "./infra/mysql/seed.js";
-import { startInProcess, testConfig, type InProcessServer } from "./test-helpers/etserver.js";
+import { failureOf, startInProcess, testConfig, type InProcessServer } from "./test-helpers/etserver.js";
 import { deleteTestKeys, dropTestDatabase, SHARED_REDIS_URL, testNamespace } from "./test-helpers/stores.js";
 
-async function failureOf(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(DoraError);
-    return { code: (error as DoraError).code, message: (error as DoraError).rawMessage };
-  }
-  throw new Error("expected the call to fail");
+async function codeAndMessage(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
+  const error = await failureOf(promise);
+  return { code: error.code, message: error.rawMessage };
 }
 
 /**
@@ -38,8 +33,8 @@ function defineTokenFailureTests(label: string, prepare: () => Promise<{ config:
     });
 
     it("answers one message for an empty token, no session, a wrong token and an expired session, on read and write", async () => {
-      const read = (username: string, token: string) => failureOf(server.kv.readSecureMessage({ key: "k" }, { meta: { username, token } }));
-      const write = (username: string, token: string) => failureOf(server.kv.writeSecureMessage({ key: "k", value: "v" }, { meta: { username, token } }));
+      const read = (username: string, token: string) => codeAndMessage(server.kv.readSecureMessage({ key: "k" }, { meta: { username, token } }));
+      const write = (username: string, token: string) => codeAndMessage(server.kv.writeSecureMessage({ key: "k", value: "v" }, { meta: { username, token } }));
       const { token } = await server.kv.login({ username: "7", password: "7" });
       const wrong = token.slice(0, -1) + (token.endsWith("0") ? "1" : "0");
       const seen = [

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { Code, createClient, createServer, DoraError } from "@dora/runtime";
+import { Code, createClient, createServer } from "@dora/runtime";
 import { createKvServiceClient, registerKvService, type KvService } from "@dora/tiger/kv/v1";
 import type { Pool } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startInProcess, testConfig } from "../test-helpers/etserver.js";
+import { failureOf, startInProcess, testConfig } from "../test-helpers/etserver.js";
 import { dropTestDatabase, freePort, PrivateRedis, testNamespace } from "../test-helpers/stores.js";
 import { migrate } from "./mysql/migrate.js";
 import { createMysqlPool } from "./mysql/mysql-pool.js";
@@ -18,16 +18,6 @@ function capture(): { write(line: string): void; readonly text: () => string; re
     text: () => lines.join(""),
     records: () => lines.join("").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
   };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<DoraError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(DoraError);
-    return error as DoraError;
-  }
-  throw new Error("expected the call to fail");
 }
 
 describe("etserver's pino log", () => {

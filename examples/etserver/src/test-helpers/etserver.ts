@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createClient, type ClientOptions } from "@dora/runtime";
+import { createClient, DoraError, type ClientOptions } from "@dora/runtime";
 import { createKvServiceClient } from "@dora/tiger/kv/v1";
 import { createEtserver } from "../compose.js";
 import { etserverConfigSchema, type EtserverConfig } from "../infra/config/etserver-config.js";
@@ -130,4 +130,15 @@ export async function eventually<T>(attempt: () => Promise<T>, timeoutMs = 10_00
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** The DoraError `promise` rejects with; throws when it resolves or rejects with anything else. */
+export async function failureOf(promise: Promise<unknown>): Promise<DoraError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DoraError) return error;
+    throw error;
+  }
+  throw new Error("expected the call to fail");
 }
