@@ -297,7 +297,7 @@ describe("reconnect", () => {
     const c = client(`127.0.0.1:${port}`, { reconnectInitialMs: NEVER_MS, reconnectMaxMs: NEVER_MS });
     const first = await failure(c.unary(Echo, {}, { timeoutMs: NEVER_MS }));
     expect(first.code).toBe(Code.Unavailable);
-    expect(first.rawMessage).toMatch(new RegExp(`^cannot connect to 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+    expect(first.rawMessage).toMatch(new RegExp(`^connection to 127\\.0\\.0\\.1:${port} failed: .*ECONNREFUSED`));
     const second = await failure(c.unary(Echo, {}, { timeoutMs: NEVER_MS }));
     expect(second.rawMessage).toBe(`no connection available: ${first.rawMessage}`);
   });

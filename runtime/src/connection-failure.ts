@@ -88,38 +88,48 @@ function guessProtocol(header: Buffer): string {
   return "";
 }
 
-/** Describes why a connection failed (`phase` connecting) or closed (`phase` open), naming the server. */
+/**
+ * Describes why a connection failed (`phase` connecting): `connection to HOST:PORT failed: …`,
+ * or why it closed (`phase` open): `connection to HOST:PORT closed…`. Every message of a
+ * failure the client decided starts this way (or with `no connection available:`), so a
+ * caller can tell it from an `Unavailable` the server sent.
+ */
 export function describeFailure(error: Error | undefined, ctx: FailureContext): string {
   const { label } = ctx;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (ctx.phase === "open") {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
     return error === undefined ? `connection to ${label} closed by the server` : `connection to ${label} closed: ${describeError(error, code, ctx)}`;
   }
+  return `connection to ${label} failed: ${whyConnectFailed(error, ctx)}`;
+}
+
+function whyConnectFailed(error: Error | undefined, ctx: FailureContext): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (error instanceof FrameError) {
-    return `the server at ${label} does not speak dora: it answered with bytes that are not a dora frame${guessProtocol(error.header)}`;
+    return `the server does not speak dora: it answered with bytes that are not a dora frame${guessProtocol(error.header)}`;
   }
   if (error instanceof ProbeTimeoutError || (error instanceof KeepaliveTimeoutError && ctx.transportUp)) {
-    return `the server at ${label} does not speak dora: ${error.message}`;
+    return `the server does not speak dora: ${error.message}`;
   }
-  if (error === undefined || (ctx.tls && ctx.transportUp && code === "ECONNRESET")) {
-    if (ctx.tls && ctx.transportUp) return `TLS handshake with ${label} failed: the server closed the connection right after the handshake: ${clientCertificateProblem(ctx.clientCert)}`;
-    if (error === undefined) return `the server at ${label} closed the connection before answering`;
+  if (ctx.tls && ctx.transportUp && (error === undefined || code === "ECONNRESET")) {
+    return `TLS handshake failed: the server closed the connection right after the handshake: ${clientCertificateProblem(ctx.clientCert)}`;
   }
+  if (error === undefined) return "the server closed the connection before answering";
   if (ctx.tls && code !== undefined && TLS_FAILURES[code] !== undefined) {
     const reason = (error as { reason?: unknown }).reason;
     const detail = code === "ERR_TLS_CERT_ALTNAME_INVALID" && typeof reason === "string" ? `: ${reason}` : "";
-    return `TLS handshake with ${label} failed: ${TLS_FAILURES[code]}${detail} (${code})`;
+    return `TLS handshake failed: ${TLS_FAILURES[code]}${detail} (${code})`;
   }
   if (ctx.tls && !ctx.transportUp && (code === "ECONNRESET" || /socket disconnected before secure TLS connection/.test(error.message))) {
-    return `TLS handshake with ${label} failed: the server closed the connection during the handshake (does it serve TLS?)`;
+    return "TLS handshake failed: the server closed the connection during the handshake (does it serve TLS?)";
   }
-  return `cannot connect to ${label}: ${describeError(error, code, ctx)}`;
+  return describeError(error, code, ctx);
 }
 
 /** Why a connection could not even be started (the dialer threw, e.g. on a client key that does not match its certificate). */
 export function describeDialError(error: unknown, label: string, tls: boolean): string {
   const message = error instanceof Error ? error.message : String(error);
-  return tls ? `cannot connect to ${label}: invalid TLS settings: ${openSslReason(message)}` : `cannot connect to ${label}: ${message}`;
+  return tls ? `connection to ${label} failed: invalid TLS settings: ${openSslReason(message)}` : `connection to ${label} failed: ${message}`;
 }
 
 /**

@@ -93,7 +93,7 @@ describe("TLS failures say why, in words (SPEC §4)", () => {
   it("a server certificate from a CA the client does not trust: unknown CA", async () => {
     const address = await serve({ cert: pki.serverCert, key: pki.serverKey });
     expect(await unavailable(client(address, { ca: foreign.ca }))).toBe(
-      `TLS handshake with ${address} failed: the server's certificate is not signed by a trusted CA (unable to verify it: unknown CA) (UNABLE_TO_VERIFY_LEAF_SIGNATURE)`,
+      `connection to ${address} failed: TLS handshake failed: the server's certificate is not signed by a trusted CA (unable to verify it: unknown CA) (UNABLE_TO_VERIFY_LEAF_SIGNATURE)`,
     );
   });
 
@@ -101,27 +101,27 @@ describe("TLS failures say why, in words (SPEC §4)", () => {
     const selfSigned = issueSelfSigned(path.join(dir, "self"));
     const address = await serve({ cert: selfSigned.cert, key: selfSigned.key });
     expect(await unavailable(client(address, { ca: pki.ca }))).toBe(
-      `TLS handshake with ${address} failed: the server's certificate is self-signed and not trusted (unknown CA) (DEPTH_ZERO_SELF_SIGNED_CERT)`,
+      `connection to ${address} failed: TLS handshake failed: the server's certificate is self-signed and not trusted (unknown CA) (DEPTH_ZERO_SELF_SIGNED_CERT)`,
     );
   });
 
   it("an expired server certificate", async () => {
     const expired = issueExpired(pki, "server");
     const address = await serve({ cert: expired.cert, key: expired.key });
-    expect(await unavailable(client(address, { ca: pki.ca }))).toBe(`TLS handshake with ${address} failed: the server's certificate has expired (CERT_HAS_EXPIRED)`);
+    expect(await unavailable(client(address, { ca: pki.ca }))).toBe(`connection to ${address} failed: TLS handshake failed: the server's certificate has expired (CERT_HAS_EXPIRED)`);
   });
 
   it("a server certificate for another name: hostname/IP mismatch", async () => {
     const address = await serve({ cert: pki.serverCert, key: pki.serverKey });
     const message = await unavailable(client(address, { ca: pki.ca, servername: "other.example" }));
     expect(message).toMatch(
-      new RegExp(`^TLS handshake with ${address} failed: the server's certificate does not match the host name or IP address \\(hostname/IP mismatch\\): .*other\\.example.* \\(ERR_TLS_CERT_ALTNAME_INVALID\\)$`),
+      new RegExp(`^connection to ${address} failed: TLS handshake failed: the server's certificate does not match the host name or IP address \\(hostname/IP mismatch\\): .*other\\.example.* \\(ERR_TLS_CERT_ALTNAME_INVALID\\)$`),
     );
   });
 
   it("a plaintext client against a TLS server: reported at once, and the server keeps serving", async () => {
     const address = await serve({ cert: pki.serverCert, key: pki.serverKey });
-    expect(await unavailable(client(address, undefined))).toMatch(new RegExp(`^the server at ${address} (does not speak dora|closed the connection before answering)`));
+    expect(await unavailable(client(address, undefined))).toMatch(new RegExp(`^connection to ${address} failed: (the server does not speak dora|the server closed the connection before answering)`));
     const res = await client(address, { ca: pki.ca }).unary(Echo, { text: "still" });
     expect(res.text).toBe("still");
   });
@@ -129,7 +129,7 @@ describe("TLS failures say why, in words (SPEC §4)", () => {
   it("a TLS client against a plaintext server", async () => {
     const address = await serve(undefined);
     expect(await unavailable(client(address, { ca: pki.ca }))).toBe(
-      `TLS handshake with ${address} failed: the server closed the connection during the handshake (does it serve TLS?)`,
+      `connection to ${address} failed: TLS handshake failed: the server closed the connection during the handshake (does it serve TLS?)`,
     );
   });
 });
@@ -147,7 +147,7 @@ describe("mutual TLS", () => {
   it("rejects a client without a certificate: certificate required", async () => {
     const address = await serve(mtls());
     expect(await unavailable(client(address, { ca: pki.ca }))).toBe(
-      `TLS handshake with ${address} failed: the server requires a client certificate and none was sent (certificate required) (ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED)`,
+      `connection to ${address} failed: TLS handshake failed: the server requires a client certificate and none was sent (certificate required) (ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED)`,
     );
   });
 
@@ -156,7 +156,7 @@ describe("mutual TLS", () => {
   it("rejects a client certificate from a foreign CA: the client says the server did not accept it", async () => {
     const address = await serve(mtls());
     expect(await unavailable(client(address, { ca: pki.ca, cert: foreign.clientCert, key: foreign.clientKey }))).toBe(
-      `TLS handshake with ${address} failed: the server closed the connection right after the handshake: it did not accept the client certificate (is it signed by a CA the server trusts?)`,
+      `connection to ${address} failed: TLS handshake failed: the server closed the connection right after the handshake: it did not accept the client certificate (is it signed by a CA the server trusts?)`,
     );
   });
 
@@ -164,13 +164,13 @@ describe("mutual TLS", () => {
     const address = await serve(mtls());
     const expired = issueExpired(pki, "client");
     expect(await unavailable(client(address, { ca: pki.ca, cert: expired.cert, key: expired.key }))).toBe(
-      `TLS handshake with ${address} failed: the server closed the connection right after the handshake: the client certificate has expired (valid until Jan  2 00:00:00 2020 GMT)`,
+      `connection to ${address} failed: TLS handshake failed: the server closed the connection right after the handshake: the client certificate has expired (valid until Jan  2 00:00:00 2020 GMT)`,
     );
   });
 
   it("fails with Unavailable naming the problem when the client's key does not match its certificate", async () => {
     const address = await serve(mtls());
-    expect(await unavailable(client(address, { ca: pki.ca, cert: pki.clientCert, key: foreign.clientKey }))).toBe(`cannot connect to ${address}: invalid TLS settings: key values mismatch`);
+    expect(await unavailable(client(address, { ca: pki.ca, cert: pki.clientCert, key: foreign.clientKey }))).toBe(`connection to ${address} failed: invalid TLS settings: key values mismatch`);
   });
 
   it("keeps serving good clients after rejecting bad ones", async () => {

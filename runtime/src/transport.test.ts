@@ -233,7 +233,7 @@ describe("a peer that does not speak dora (SPEC §4)", () => {
     const raw = await rawServer({ onConnection: (s) => s.once("data", () => s.end("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")) });
     const err = await failure(client(raw.address).unary(Echo, {}, { timeoutMs: NEVER_MS }));
     expect(err.code).toBe(Code.Unavailable);
-    expect(err.rawMessage).toBe(`the server at ${raw.address} does not speak dora: it answered with bytes that are not a dora frame; it answered in HTTP`);
+    expect(err.rawMessage).toBe(`connection to ${raw.address} failed: the server does not speak dora: it answered with bytes that are not a dora frame; it answered in HTTP`);
   });
 
   it("is reported as such when it answers a PostgreSQL-like error to the first bytes", async () => {
@@ -242,7 +242,7 @@ describe("a peer that does not speak dora (SPEC §4)", () => {
     const raw = await rawServer({ onConnection: (s) => s.once("data", () => s.end(pgError)) });
     const err = await failure(client(raw.address).unary(Echo, {}, { timeoutMs: NEVER_MS }));
     expect(err.code).toBe(Code.Unavailable);
-    expect(err.rawMessage).toBe(`the server at ${raw.address} does not speak dora: it answered with bytes that are not a dora frame`);
+    expect(err.rawMessage).toBe(`connection to ${raw.address} failed: the server does not speak dora: it answered with bytes that are not a dora frame`);
   });
 
   it("is reported as such when it reads and says nothing (like Redis given binary garbage), after probeTimeoutMs", async () => {
@@ -250,7 +250,7 @@ describe("a peer that does not speak dora (SPEC §4)", () => {
     const c = client(raw.address, { probeTimeoutMs: 100 });
     const err = await failure(c.unary(Echo, {}, { timeoutMs: NEVER_MS }));
     expect(err.code).toBe(Code.Unavailable);
-    expect(err.rawMessage).toBe(`the server at ${raw.address} does not speak dora: it sent nothing within 100 ms of connecting`);
+    expect(err.rawMessage).toBe(`connection to ${raw.address} failed: the server does not speak dora: it sent nothing within 100 ms of connecting`);
     // The failed connect backs off: the next call fails fast with the same reason.
     expect((await failure(c.unary(Echo, {}))).rawMessage).toBe(`no connection available: ${err.rawMessage}`);
   });
@@ -265,7 +265,7 @@ describe("a peer that does not speak dora (SPEC §4)", () => {
       await vi.advanceTimersByTimeAsync(100);
       await new Promise((r) => setImmediate(r));
     }
-    expect((await result).rawMessage).toBe(`the server at ${raw.address} does not speak dora: it sent nothing within 1000 ms of connecting`);
+    expect((await result).rawMessage).toBe(`connection to ${raw.address} failed: the server does not speak dora: it sent nothing within 1000 ms of connecting`);
   });
 
   it("is not mistaken for a dora server that answers the probe but is slow to answer the first call", async () => {
