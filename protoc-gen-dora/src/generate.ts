@@ -1,33 +1,47 @@
 import type { DescFile, DescMethod, DescService } from "@bufbuild/protobuf";
-import { safeIdentifier, type GeneratedFile, type Schema } from "@bufbuild/protoplugin";
+import type { GeneratedFile, ImportSymbol, Printable, Schema } from "@bufbuild/protoplugin";
+import { checkFile } from "./check-file.js";
 import type { DoraPluginOptions } from "./options.js";
+import { serviceNames, type ServiceNames } from "./service-names.js";
 
 /** The module every generated file imports its runtime types from. */
 const runtimeModule = "@dora/runtime";
 
+/** What one call of the generator writes: TypeScript, JavaScript, or declarations. */
+export type GenerateTarget = "ts" | "js" | "dts";
+
+/** The file name extension of each target. */
+const extensions: Record<GenerateTarget, string> = { ts: ".ts", js: ".js", dts: ".d.ts" };
+
 /**
- * Generates `<name>_dora.ts` for every requested file that declares at least
+ * Generates `<name>_dora.ts` (target `ts`), `<name>_dora.js` (`js`) or
+ * `<name>_dora.d.ts` (`dts`) for every requested file that declares at least
  * one service (SPEC §5); a file without services gets no output file.
- * Internal: called by protoplugin through the plugin in index.ts.
+ *
+ * Each target is printed directly, as protoc-gen-es does, rather than
+ * transpiled from the TypeScript output: generation then never runs a
+ * TypeScript compiler, so it works whatever TypeScript the user's project has
+ * (TypeScript 7 has no JavaScript API, SPEC §9). Internal: passed to
+ * createEcmaScriptPlugin in index.ts as generateTs, generateJs and generateDts.
  *
  * @throws Error on a streaming rpc or on two generated names that clash; the
  *   message is one line naming the file, the service and the method.
  */
-export function generateTs(schema: Schema<DoraPluginOptions>): void {
+export function generate(schema: Schema<DoraPluginOptions>, target: GenerateTarget): void {
   for (const file of schema.files) {
     if (file.services.length === 0) {
       continue;
     }
     checkFile(file);
-    const f = schema.generateFile(`${file.name}_dora.ts`);
+    const f = schema.generateFile(`${file.name}_dora${extensions[target]}`);
     f.preamble(file);
     // A service or a message named Promise would shadow the global one in this file.
-    const promise = shadowsPromise(f, file) ? "globalThis.Promise" : "Promise";
+    const promise = target !== "js" && shadowsPromise(f, file) ? "globalThis.Promise" : "Promise";
     file.services.forEach((service, i) => {
       if (i > 0) {
         f.print();
       }
-      printService(f, service, promise);
+      printService(f, service, target, promise);
     });
   }
 }
@@ -39,62 +53,6 @@ function shadowsPromise(f: GeneratedFile, file: DescFile): boolean {
       serviceNames(service).handler === "Promise" ||
       service.methods.some((m) => f.importShape(m.input).name === "Promise" || f.importShape(m.output).name === "Promise"),
   );
-}
-
-/** The names generated for one service. */
-interface ServiceNames {
-  readonly handler: string;
-  readonly register: string;
-  readonly client: string;
-  readonly createClient: string;
-  readonly methodNames: string;
-}
-
-function serviceNames(service: DescService): ServiceNames {
-  return {
-    handler: safeIdentifier(service.name),
-    register: `register${service.name}`,
-    client: `${service.name}Client`,
-    createClient: `create${service.name}Client`,
-    methodNames: `${service.name}MethodNames`,
-  };
-}
-
-/**
- * Parameter names of the generated functions. A service descriptor imported
- * under one of these names would be shadowed by the parameter.
- */
-const parameterNames = new Set(["server", "implementation", "client", "request", "options", "context"]);
-
-/**
- * Rejects what dora cannot serve yet (streaming, SPEC §4 "not yet supported")
- * and generated names that would clash within one file, before any output.
- */
-function checkFile(file: DescFile): void {
-  const taken = new Map<string, string>();
-  for (const service of file.services) {
-    if (parameterNames.has(service.name)) {
-      throw new Error(
-        `${file.proto.name}: service ${service.typeName}: the service name ${service.name} clashes with a parameter name of the generated code; name the service in PascalCase`,
-      );
-    }
-    for (const method of service.methods) {
-      if (method.methodKind !== "unary") {
-        throw new Error(
-          `${file.proto.name}: service ${service.typeName}: rpc ${method.name} is ${method.methodKind.replace("_", "-")}; dora supports unary rpcs only (streaming is not supported yet)`,
-        );
-      }
-    }
-    for (const name of Object.values(serviceNames(service))) {
-      const other = taken.get(name);
-      if (other !== undefined) {
-        throw new Error(
-          `${file.proto.name}: service ${service.typeName}: generated name ${name} clashes with a name generated for service ${other}`,
-        );
-      }
-      taken.set(name, service.typeName);
-    }
-  }
 }
 
 /** `/<package>.<Service>/<Method>`, the name a dora client sends (SPEC §3.3). */
@@ -112,16 +70,30 @@ function memberName(method: DescMethod): string {
   return method.localName === "new" ? `"new"` : method.localName;
 }
 
-function printService(f: GeneratedFile, service: DescService, promise: string): void {
+function printService(f: GeneratedFile, service: DescService, target: GenerateTarget, promise: string): void {
   const names = serviceNames(service);
   const descriptor = f.importSchema(service);
+  if (target !== "js") {
+    printHandlerInterface(f, service, names, promise);
+    f.print();
+  }
+  printDescriptorExport(f, descriptor, names, target);
+  f.print();
+  printRegister(f, service, names, descriptor, target);
+  f.print();
+  if (target !== "js") {
+    printClientInterface(f, service, names, promise);
+    f.print();
+  }
+  printCreateClient(f, service, names, descriptor, target);
+  f.print();
+  printMethodNames(f, service, names, target);
+}
+
+/** The handler interface users implement. */
+function printHandlerInterface(f: GeneratedFile, service: DescService, names: ServiceNames, promise: string): void {
   const MessageInitShape = f.import("MessageInitShape", "@bufbuild/protobuf", true);
   const HandlerContext = f.import("HandlerContext", runtimeModule, true);
-  const Server = f.import("Server", runtimeModule, true);
-  const Client = f.import("Client", runtimeModule, true);
-  const CallOptions = f.import("CallOptions", runtimeModule, true);
-
-  // The handler interface users implement.
   f.print(f.jsDoc(service));
   f.print(f.export("interface", names.handler), " {");
   service.methods.forEach((method, i) => {
@@ -133,17 +105,54 @@ function printService(f: GeneratedFile, service: DescService, promise: string): 
       MessageInitShape, "<typeof ", f.importSchema(method.output, true), ">>;");
   });
   f.print("}");
-  f.print();
+}
 
+/**
+ * Re-exports protoc-gen-es's service descriptor under the name of the handler
+ * interface, so one import gives both: TypeScript keeps a value and a type of
+ * the same name apart (SPEC §5). The export names the imported binding itself,
+ * so `export *` of both the `_pb` and the `_dora` module sees one `KvService`
+ * value, not two.
+ */
+function printDescriptorExport(f: GeneratedFile, descriptor: ImportSymbol, names: ServiceNames, target: GenerateTarget): void {
+  f.print("// The service descriptor (generated by protoc-gen-es), re-exported under the");
+  f.print("// service's name, which in TypeScript also names the handler interface.");
+  if (target === "js" && f.jsImportStyle === "legacy_commonjs") {
+    f.print("exports.", names.handler, " = ", descriptor, ";");
+  } else if (target === "js" && descriptor.name === names.handler) {
+    // In JavaScript nothing else in the file takes the service's name (there is
+    // no interface, and check-file.ts rejects clashing generated names), so the
+    // import keeps it.
+    f.print("export { ", descriptor, " };");
+  } else {
+    f.print("export { ", descriptor, " as ", names.handler, " };");
+  }
+}
+
+function printRegister(f: GeneratedFile, service: DescService, names: ServiceNames, descriptor: ImportSymbol, target: GenerateTarget): void {
   f.print(f.jsDoc(
     `Registers an implementation of the service ${service.typeName} on a dora server.\n` +
     `A method the implementation lacks at run time answers Unimplemented.`));
-  f.print(f.export("function", names.register), "(server: ", Server, ", implementation: ", names.handler, "): void {");
+  if (target === "js") {
+    f.print(f.export("function", names.register), "(server, implementation) {");
+  } else {
+    const Server = f.import("Server", runtimeModule, true);
+    const signature: Printable = [f.export(target === "dts" ? "declare function" : "function", names.register),
+      "(server: ", Server, ", implementation: ", names.handler, "): void"];
+    if (target === "dts") {
+      f.print(signature, ";");
+      return;
+    }
+    f.print(signature, " {");
+  }
   f.print("  server.register(", descriptor, ", implementation);");
   f.print("}");
-  f.print();
+}
 
-  // The typed client.
+/** The typed client interface. */
+function printClientInterface(f: GeneratedFile, service: DescService, names: ServiceNames, promise: string): void {
+  const MessageInitShape = f.import("MessageInitShape", "@bufbuild/protobuf", true);
+  const CallOptions = f.import("CallOptions", runtimeModule, true);
   f.print(f.jsDoc(
     `A typed client of the service ${service.typeName}: each method makes one unary\n` +
     `call and resolves to the response, or rejects with a DoraError.\n\n` +
@@ -158,12 +167,24 @@ function printService(f: GeneratedFile, service: DescService, promise: string): 
       ">, options?: ", CallOptions, "): ", promise, "<", f.importShape(method.output), ">;");
   });
   f.print("}");
-  f.print();
+}
 
+function printCreateClient(f: GeneratedFile, service: DescService, names: ServiceNames, descriptor: ImportSymbol, target: GenerateTarget): void {
   f.print(f.jsDoc(
     `Creates a ${names.client} that calls ${service.typeName} through a dora\n` +
     `Client (its pool, timeouts, metadata and interceptors apply to every call).`));
-  f.print(f.export("function", names.createClient), "(client: ", Client, "): ", names.client, " {");
+  if (target === "js") {
+    f.print(f.export("function", names.createClient), "(client) {");
+  } else {
+    const Client = f.import("Client", runtimeModule, true);
+    const signature: Printable = [f.export(target === "dts" ? "declare function" : "function", names.createClient),
+      "(client: ", Client, "): ", names.client];
+    if (target === "dts") {
+      f.print(signature, ";");
+      return;
+    }
+    f.print(signature, " {");
+  }
   f.print("  return {");
   for (const method of service.methods) {
     f.print("    ", method.localName, ": (request, options) => client.unary(", descriptor, ".method.", method.localName,
@@ -171,14 +192,23 @@ function printService(f: GeneratedFile, service: DescService, promise: string): 
   }
   f.print("  };");
   f.print("}");
-  f.print();
+}
 
+function printMethodNames(f: GeneratedFile, service: DescService, names: ServiceNames, target: GenerateTarget): void {
   f.print(f.jsDoc(
     `The fully-qualified method names of ${service.typeName} by local method name,\n` +
     `as HandlerContext.method and interceptors see them.`));
+  if (target === "dts") {
+    f.print(f.export("declare const", names.methodNames), ": {");
+    for (const method of service.methods) {
+      f.print("  readonly ", method.localName, ": ", f.string(fullMethodName(method)), ";");
+    }
+    f.print("};");
+    return;
+  }
   f.print(f.export("const", names.methodNames), " = {");
   for (const method of service.methods) {
     f.print("  ", method.localName, ": ", f.string(fullMethodName(method)), ",");
   }
-  f.print("} as const;");
+  f.print(target === "ts" ? "} as const;" : "};");
 }
