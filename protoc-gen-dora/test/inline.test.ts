@@ -481,5 +481,5 @@ runNodeJs(createEcmaScriptPlugin({ name: "ts-only", version: "v0", generateTs(sc
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 120_000); // six plugin processes: slow on a busy machine
 });

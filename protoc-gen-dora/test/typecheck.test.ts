@@ -22,6 +22,9 @@ function createProject(): Project {
   });
 }
 
+/** Type-checking is CPU-bound: generous on a busy two-core machine, and it cannot hang. */
+const typeCheckTimeoutMs = 120_000;
+
 function generatedFiles(): string[] {
   const files: string[] = [];
   for (const dir of ["tiger/gen", "protoc-gen-dora/test/gen"]) {
@@ -113,7 +116,7 @@ describe("generated code", () => {
     project.createSourceFile(path.join(repoRoot, "protoc-gen-dora/test/usage-check.ts"), usage);
     const diagnostics = project.getPreEmitDiagnostics();
     expect(format(project, diagnostics)).toBe("");
-  });
+  }, typeCheckTimeoutMs);
 
   it("lets the complete example of docs/codegen.md compile", () => {
     const doc = fs.readFileSync(path.join(repoRoot, "docs/codegen.md"), "utf8");
@@ -123,7 +126,7 @@ describe("generated code", () => {
     project.addSourceFilesAtPaths(generatedFiles());
     project.createSourceFile(path.join(repoRoot, "protoc-gen-dora/test/docs-example.ts"), m?.[1] ?? "");
     expect(format(project, project.getPreEmitDiagnostics())).toBe("");
-  });
+  }, typeCheckTimeoutMs);
 
   it("rejects a handler whose response has the wrong shape, and a client call with a wrong request", () => {
     const project = createProject();
@@ -140,7 +143,7 @@ export function call(c: KvServiceClient) { return c.login({ user: "1" }); }
 `);
     const messages = bad.getPreEmitDiagnostics().map((d) => `${d.getLineNumber() ?? 0}`);
     expect(messages).toEqual(["5", "9"]);
-  });
+  }, typeCheckTimeoutMs);
 });
 
 /** Uses the generated code of the test protos the way an application does, in any module flavour. */
@@ -214,5 +217,5 @@ describe("the test protos generated for every target and import style", () => {
     for (const f of files) project.createSourceFile(path.join(base, f.name), f.content);
     project.createSourceFile(path.join(base, "usage.ts"), variantUsage);
     expect(format(project, project.getPreEmitDiagnostics())).toBe("");
-  });
+  }, typeCheckTimeoutMs);
 });
