@@ -95,7 +95,7 @@ function buildParser(onRoute: (route: Route) => void): Argv {
     .option("key-file", { type: "string", group: CONNECTION_GROUP, describe: "PEM client private key (mutual TLS)" })
     .option("ca-file", { type: "string", group: CONNECTION_GROUP, describe: "PEM CA certificate that signs the server's" })
     .option("timeout-ms", { type: "number", default: DEFAULT_TIMEOUT_MS, group: CONNECTION_GROUP, describe: "per-call timeout in milliseconds" })
-    .option("bare-method-names", { type: "boolean", default: false, group: CONNECTION_GROUP, describe: "send bare method names (Login), for dora v2 Go servers" })
+    .option("bare-method-names", { type: "boolean", default: false, group: CONNECTION_GROUP, describe: "for a dora v2 Go server: bare method names (Login), 64 KiB frames" })
     .option("config", { type: "string", describe: "config.yaml to use [default: next to the executable, else the working directory]" })
     .alias("help", "h")
     .version(false)

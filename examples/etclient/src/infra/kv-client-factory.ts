@@ -6,6 +6,9 @@ import type { KvApi } from "../app/kv-api.js";
 import type { ConnectionFlags } from "../cli/invocation.js";
 import { ConfigError, type ClientConfig } from "./client-config.js";
 
+/** dora v2 Go peers' frame cap (64 KiB): with `--bare-method-names` no frame above it is sent or accepted (SPEC §3.1). */
+export const DORA_V2_GO_MAX_FRAME_BYTES = 64 * 1024;
+
 /** The generated kv client over one pooled dora client; `close()` releases the connections. */
 export interface KvConnection {
   readonly api: KvApi;
@@ -20,6 +23,9 @@ export interface KvConnection {
  * connections (default 10); connections are made lazily on the first call.
  * With TLS, `caFile` (else Node's trusted roots) verifies the server, and
  * `certFile` + `keyFile` present a client certificate (mutual TLS).
+ * `--bare-method-names` means a dora v2 Go server, so the client also keeps
+ * to its 64 KiB frames: a larger request fails alone with `OutOfRange`
+ * instead of making the Go server drop the connection.
  *
  * @throws ConfigError when a TLS file cannot be read, or only one of cert/key is given.
  */
@@ -31,6 +37,7 @@ export function resolveClientOptions(config: ClientConfig, flags: ConnectionFlag
     timeoutMs: flags.timeoutMs,
     connectTimeoutMs: flags.timeoutMs,
     bareMethodNames: flags.bareMethodNames,
+    ...(flags.bareMethodNames ? { maxFrameBytes: DORA_V2_GO_MAX_FRAME_BYTES } : {}),
     logger: createConsoleLogger({ level: config.log.level, stream: process.stderr }),
   };
   if (flags.tls ?? config.server.enableTls) {
