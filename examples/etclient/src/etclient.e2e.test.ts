@@ -176,6 +176,7 @@ describe("etclient usage errors", () => {
     [["delete"], '"delete"'],
     [["benchmark", "delete"], '"delete"'],
     [["login", "--bogus"], "bogus"],
+    [["login", "-u"], "-u (--user) needs a value"],
   ])("%j exits with 2 and names %s", async (args, named) => {
     const result = await etclient(...args);
     expect(result.code).toBe(2);
@@ -263,6 +264,16 @@ describe("etclient over mutual TLS", () => {
   it("fails with Unavailable when the server certificate is not trusted", async () => {
     const result = await runEtclient(["login", "-u", "200", "-p", "200", "--address", tlsServer.address, "--tls", "--cert-file", certs.clientCert, "--key-file", certs.clientKey, "--timeout-ms", "3000"], { cwd });
     expectOneFailureLine(result, /^login failed: Unavailable: .+\n$/);
+  });
+
+  it.each([
+    ["swapped certificate and key files", ["--cert-file", "client.key", "--key-file", "client.pem"], /^etclient: TLS certificate file \S+client\.key: not a PEM certificate \(it holds a private key: are --cert-file and --key-file swapped\?\)\n$/],
+    ["a key that is not the certificate's", ["--cert-file", "client.pem", "--key-file", "server.key"], /^etclient: TLS key file \S+server\.key does not belong to the certificate in \S+client\.pem\n$/],
+    ["a CA file that is a key", ["--ca-file", "ca.key"], /^etclient: TLS CA file \S+ca\.key: not a PEM certificate \(it holds a private key\)\n$/],
+  ])("names the file for %s", async (_what, flags, message) => {
+    const args = flags.map((f) => (f.startsWith("--") ? f : path.join(dir, f)));
+    const result = await runEtclient(["login", "--address", tlsServer.address, "--tls", ...args], { cwd });
+    expectOneFailureLine(result, message);
   });
 
   it("names a TLS file it cannot read", async () => {

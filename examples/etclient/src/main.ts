@@ -44,7 +44,7 @@ export async function main(args: readonly string[], io: MainIo): Promise<number>
     return ExitCode.Ok;
   }
   if (parsed.kind === "usage-error") {
-    io.err(`etclient: ${parsed.message} (see 'etclient --help')`);
+    io.err(`etclient: ${parsed.message} (see 'etclient ${parsed.helpCommand === "" ? "" : `${parsed.helpCommand} `}--help')`);
     return ExitCode.Usage;
   }
   const invocation = parsed.invocation;

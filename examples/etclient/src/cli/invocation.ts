@@ -68,4 +68,9 @@ export type Invocation = CommandsInvocation | BenchmarkInvocation;
 export type ParseOutcome =
   | { readonly kind: "run"; readonly invocation: Invocation }
   | { readonly kind: "help"; readonly text: string }
-  | { readonly kind: "usage-error"; readonly message: string };
+  | {
+      readonly kind: "usage-error";
+      readonly message: string;
+      /** The command whose help to point to (`login`, `benchmark read`; "" for `etclient --help`). */
+      readonly helpCommand: string;
+    };
