@@ -57,6 +57,8 @@ export async function startInProcess(config: EtserverConfig, clientOptions: Part
 export interface ChildServer {
   readonly address: string;
   readonly child: ChildProcess;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
   /** Sends SIGTERM and waits for the exit code. */
   stop(): Promise<number | null>;
 }
@@ -83,6 +85,7 @@ export function spawnEtserver(args: string[], options: { env?: Record<string, st
       resolve({
         address: match[1],
         child,
+        stderr: () => stderr,
         stop: () =>
           new Promise((done) => {
             if (child.exitCode !== null) return done(child.exitCode);
