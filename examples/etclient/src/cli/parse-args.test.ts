@@ -79,7 +79,7 @@ describe("parseArgs", () => {
       durationSeconds: 1.5,
       json: true,
     });
-    expect((await run("benchmark", "read")).requests).toBe(1);
+    expect(await run("benchmark", "read")).toMatchObject({ kind: "benchmark", requests: 1 });
   });
 
   it.each([
