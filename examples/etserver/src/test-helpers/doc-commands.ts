@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, expect, it } from "vitest";
+import { watchEtserver, type ChildServer } from "./etserver.js";
 
 /**
  * Runs the commands a markdown page shows, so that the page and the
@@ -167,13 +168,6 @@ export function runDocCommand(command: string, environment: DocEnvironment, kill
   );
 }
 
-/** A server a page's `npx etserver …` started. */
-export interface DocServer {
-  readonly address: string;
-  /** SIGTERM, then the exit code. */
-  stop(): Promise<number | null>;
-}
-
 /** True for `npx etserver …` that serves (not migrate, seed or --help). */
 export function isServeCommand(command: string): boolean {
   const words = command.split(/\s+/);
@@ -183,42 +177,10 @@ export function isServeCommand(command: string): boolean {
 }
 
 /** Starts a serving `npx etserver …` and waits for its listening line. */
-export function startDocServer(command: string, environment: DocEnvironment): Promise<DocServer> {
+export function startDocServer(command: string, environment: DocEnvironment): Promise<ChildServer> {
   // exec: the shell becomes node, so SIGTERM reaches etserver itself.
   const exec = `${command.replace(/\bnpx etserver\b/, 'exec node "$ETSERVER_BIN"')} \${DOC_ETSERVER_CONFIG:+--config "$DOC_ETSERVER_CONFIG"}`;
-  const child = spawn("bash", ["-c", `${SHELL_PRELUDE}\n${exec}`], {
-    cwd: environment.cwd,
-    env: shellEnv(environment),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    let stdout = "";
-    const onData = (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const newline = stdout.indexOf("\n");
-      if (newline < 0) return;
-      child.stdout.off("data", onData);
-      child.stdout.resume();
-      const match = /^etserver listening on (\S+:\d+)$/.exec(stdout.slice(0, newline));
-      if (match?.[1] === undefined) {
-        child.kill("SIGKILL");
-        return reject(new Error(`${command}: unexpected first line ${stdout.slice(0, newline)}`));
-      }
-      resolve({
-        address: match[1],
-        stop: () =>
-          new Promise((done) => {
-            if (child.exitCode !== null) return done(child.exitCode);
-            child.once("exit", (code) => done(code));
-            child.kill("SIGTERM");
-          }),
-      });
-    };
-    child.stdout.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`${command}: exited with ${code} before listening: ${stderr}`)));
-  });
+  return watchEtserver(spawn("bash", ["-c", `${SHELL_PRELUDE}\n${exec}`], { cwd: environment.cwd, env: shellEnv(environment), stdio: ["ignore", "pipe", "pipe"] }));
 }
 
 /** The working directory prints as this in transcripts. */
@@ -231,7 +193,7 @@ export const DOC_HOME = "/home/me";
  */
 export function defineDocTests(markdown: string, environment: () => DocEnvironment): void {
   const commands = docCommands(markdown);
-  const servers: DocServer[] = [];
+  const servers: ChildServer[] = [];
   let block = -1;
   const extraEnv: Record<string, string> = {};
   const stopServers = async () => {
