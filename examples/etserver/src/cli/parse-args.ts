@@ -1,4 +1,5 @@
 import yargs, { type Argv } from "yargs";
+import { DEFAULT_SEED_BATCH_SIZE } from "../infra/mysql/seed.js";
 
 /**
  * etserver's command line (SPEC §6): `serve` (the default), `migrate`,
@@ -46,11 +47,9 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
 /** The flags of `seed`. Numbers are read as text so that a bad one can be quoted back. */
 export const SEED_OPTIONS: readonly OptionSpec[] = [
   { name: "users", arg: "N", type: "string", describe: "create users 1..N (required)" },
-  { name: "batch-size", arg: "B", type: "string", describe: "rows per INSERT (default 2000)" },
+  { name: "batch-size", arg: "B", type: "string", describe: `rows per INSERT (default ${DEFAULT_SEED_BATCH_SIZE})` },
 ];
 
-/** Default `seed --batch-size`. */
-export const DEFAULT_SEED_BATCH = 2000;
 
 /** What the command line asks for. */
 export type Command = { readonly kind: "serve" } | { readonly kind: "migrate" } | { readonly kind: "seed"; readonly users: number; readonly batchSize: number };
@@ -82,7 +81,7 @@ export async function parseArgs(args: readonly string[]): Promise<ParseOutcome> 
   if (command === undefined) return { kind: "usage-error", message: "missing command (expected serve, migrate or seed)", helpCommand };
   if (command.kind === "seed") {
     const users = integerArg("--users", argv["users"], 1, Number.MAX_SAFE_INTEGER);
-    const batchSize = argv["batch-size"] === undefined ? DEFAULT_SEED_BATCH : integerArg("--batch-size", argv["batch-size"], 1, 50_000);
+    const batchSize = argv["batch-size"] === undefined ? DEFAULT_SEED_BATCH_SIZE : integerArg("--batch-size", argv["batch-size"], 1, 50_000);
     if (typeof users === "string") return { kind: "usage-error", message: users, helpCommand };
     if (typeof batchSize === "string") return { kind: "usage-error", message: batchSize, helpCommand };
     command = { kind: "seed", users, batchSize };
