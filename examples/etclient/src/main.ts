@@ -1,5 +1,7 @@
+import { Code, DoraError } from "@dora/runtime";
 import { CommandFailure } from "./app/command-failure.js";
 import { KvCommands } from "./app/kv-commands.js";
+import { LetterPayloadApi } from "./app/letter-payload.js";
 import { runCommands } from "./app/run-commands.js";
 import { Session } from "./app/session.js";
 import { createProgress, noProgress } from "./benchmark/progress.js";
@@ -42,7 +44,7 @@ export async function main(args: readonly string[], io: MainIo): Promise<number>
     return ExitCode.Ok;
   }
   if (parsed.kind === "usage-error") {
-    io.err(`etclient: ${parsed.message} (see 'etclient --help')`);
+    io.err(`etclient: ${parsed.message} (see 'etclient ${parsed.helpCommand === "" ? "" : `${parsed.helpCommand} `}--help')`);
     return ExitCode.Usage;
   }
   const invocation = parsed.invocation;
@@ -62,7 +64,7 @@ export async function main(args: readonly string[], io: MainIo): Promise<number>
     return ExitCode.Ok;
   } catch (error) {
     if (error instanceof CommandFailure) {
-      io.err(error.message);
+      io.err(error.message + hint(error, invocation));
       return ExitCode.Failure;
     }
     return unexpected(io, error);
@@ -76,7 +78,7 @@ function execute(invocation: Invocation, connection: KvConnection, io: MainIo): 
 }
 
 async function executeCommands(invocation: CommandsInvocation, connection: KvConnection, io: MainIo): Promise<void> {
-  const kv = new KvCommands(connection.api, new Session(invocation.user), (line) => io.out(line));
+  const kv = new KvCommands(new LetterPayloadApi(connection.api, invocation.size), new Session(invocation.user), (line) => io.out(line));
   await runCommands(invocation.commands, invocation, kv);
 }
 
@@ -84,7 +86,7 @@ async function executeBenchmark(invocation: BenchmarkInvocation, connection: KvC
   const durationMs = invocation.durationSeconds === undefined ? undefined : invocation.durationSeconds * 1000;
   const progress = io.stderr.isTTY ? createProgress(io.stderr, durationMs === undefined ? "requests" : "ms") : noProgress;
   const { measurement, failures, stopped } = await runBenchmark(
-    connection.api,
+    new LetterPayloadApi(connection.api, invocation.size),
     {
       method: invocation.method,
       user: invocation.user,
@@ -110,6 +112,19 @@ export function failureSummary(total: number, failures: FailureTally): string {
   const shown = top.slice(0, 5).map(([what, count]) => `${what} (${count})`);
   if (top.length > 5) shown.push(`${top.length - 5} more`);
   return `benchmark: ${total} call${total === 1 ? "" : "s"} failed: ${shown.join(", ")}`;
+}
+
+/**
+ * A word of advice after a failure whose cause is recognisable: a server that
+ * does not know `/kv.v1.KvService/Login` is most likely a dora v2 Go server,
+ * which only knows bare method names (SPEC §3.3).
+ */
+function hint(failure: CommandFailure, invocation: Invocation): string {
+  const cause = failure.cause;
+  if (cause instanceof DoraError && cause.code === Code.Unimplemented && !invocation.connection.bareMethodNames) {
+    return " (a dora v2 Go server? add --bare-method-names)";
+  }
+  return "";
 }
 
 function unexpected(io: MainIo, error: unknown): number {

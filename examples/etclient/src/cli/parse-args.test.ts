@@ -22,6 +22,7 @@ describe("parseArgs", () => {
       password: "1",
       key: "a",
       value: "a",
+      size: 2000,
       connection: {
         address: undefined,
         tls: undefined,
@@ -38,6 +39,13 @@ describe("parseArgs", () => {
   it("splits composed commands in order and keeps usernames as strings", async () => {
     const invocation = await run("login,write,read", "-u", "100", "-p", "100", "-k", "b", "-v", "n");
     expect(invocation).toMatchObject({ kind: "commands", commands: ["login", "write", "read"], user: "100", password: "100", key: "b", value: "n" });
+  });
+
+  it("takes --size, the bytes of key and value on the wire, for read, write, composed commands and benchmarks", async () => {
+    expect((await run("read", "--size", "10")).size).toBe(10);
+    expect((await run("login,write", "--size", "61440")).size).toBe(61_440);
+    expect((await run("benchmark", "write", "--size", "1")).size).toBe(1);
+    expect((await run("benchmark", "read")).size).toBe(2000);
   });
 
   it("reads long flags and connection options", async () => {
@@ -71,7 +79,7 @@ describe("parseArgs", () => {
       durationSeconds: 1.5,
       json: true,
     });
-    expect((await run("benchmark", "read")).requests).toBe(1);
+    expect(await run("benchmark", "read")).toMatchObject({ kind: "benchmark", requests: 1 });
   });
 
   it.each([
@@ -93,10 +101,34 @@ describe("parseArgs", () => {
     [["login", "-k", "a"], "unknown argument: k"],
     [["read", "--address", "localhost"], '--address must be HOST:PORT with a port from 1 to 65535, got "localhost"'],
     [["read", "--timeout-ms", "0"], "--timeout-ms must be an integer from 1 to 2147483647, got 0"],
+    [["read", "--size", "0"], "--size must be an integer from 1 to 61440, got 0"],
+    [["write", "--size", "61441"], "--size must be an integer from 1 to 61440, got 61441"],
+    [["login", "--size", "5"], "unknown argument: size"],
     [["read", "-u", ""], "--user must not be empty"],
-    [[], "Not enough non-option arguments"],
+    [[], "missing command (expected login, read, write or benchmark)"],
+    [["login", "-u"], "-u (--user) needs a value"],
+    [["login", "-u", "-p", "1"], "-u (--user) needs a value"],
+    [["login", "--password"], "--password needs a value"],
+    [["benchmark", "read", "-k"], "-k (--key) needs a value"],
+    [["benchmark", "read", "-c", "--json"], "-c (--concurrency) needs a value"],
+    [["read", "--address"], "--address needs a value"],
+    [["read", "--timeout-ms"], "--timeout-ms needs a value"],
+    [["write", "--size"], "--size needs a value"],
+    [["login", "--config"], "--config needs a value"],
   ])("rejects %j naming the bad argument", async (args, message) => {
     expect(await usage(...args)).toContain(message);
+  });
+
+  it.each([
+    [["login", "-u"], "login"],
+    [["benchmark", "read", "-k"], "benchmark read"],
+    [["benchmark", "delete"], "benchmark"],
+    [["login,read", "-k", "1"], "login,read"],
+    [["delete"], ""],
+    [["-u", "100"], ""],
+  ])("points %j to the help of %j", async (args, command) => {
+    const outcome = await parseArgs(args);
+    expect(outcome).toMatchObject({ kind: "usage-error", helpCommand: command });
   });
 
   it.each([[["--help"]], [["login", "--help"]], [["benchmark", "--help"]], [["benchmark", "write", "-h"]], [["login,read", "--help"]], [["read", "-k", "1", "--help"]]])(
@@ -107,6 +139,41 @@ describe("parseArgs", () => {
       if (outcome.kind === "help") expect(outcome.text).toMatch(/^Usage|^etclient/);
     },
   );
+
+  it("keeps help as short as the original's: every line fits 80 columns, and the root help points to each command's", async () => {
+    const help = async (...args: string[]) => {
+      const outcome = await parseArgs(args);
+      if (outcome.kind !== "help") throw new Error(`expected help for ${args.join(" ")}`);
+      return outcome.text.split("\n");
+    };
+    const root = await help("--help");
+    expect(root.length).toBeLessThanOrEqual(13);
+    expect(root[0]).toMatch(/^Usage: etclient /);
+    expect(root[1]).toContain("etclient COMMAND --help");
+    for (const args of [["--help"], ["login", "-h"], ["read", "-h"], ["write", "-h"], ["login,write,read", "-h"], ["benchmark", "-h"], ["benchmark", "read", "-h"], ["benchmark", "write", "-h"]]) {
+      for (const line of await help(...args)) expect(line.length, `${args.join(" ")}: ${line}`).toBeLessThanOrEqual(80);
+    }
+    expect((await help("benchmark", "--help")).length).toBeLessThanOrEqual(10);
+  });
+
+  it.each([
+    [["login", "--help"], ["--user", "--password"], 14],
+    [["read", "--help"], ["--user", "--password", "--key", "--size"], 16],
+    [["write", "--help"], ["--user", "--password", "--key", "--value", "--size"], 17],
+    [["benchmark", "read", "--help"], ["--user", "--password", "--key", "--size", "--concurrency", "--requests", "--duration", "--json"], 20],
+  ])("%j lists the command's own options first, then the connection options under their own heading", async (args, own, maxLines) => {
+    const outcome = await parseArgs(args);
+    if (outcome.kind !== "help") throw new Error("expected help");
+    const lines = outcome.text.split("\n");
+    expect(lines.length).toBeLessThanOrEqual(maxLines);
+    const heading = lines.indexOf("Connection options:");
+    expect(heading).toBeGreaterThan(0);
+    const flagsIn = (part: string[]) => part.flatMap((line) => /^\s+(?:-\w, )?(--[\w-]+)/.exec(line)?.[1] ?? []);
+    expect(flagsIn(lines.slice(0, heading))).toEqual(own);
+    expect(flagsIn(lines.slice(heading))).toEqual(["--address", "--tls", "--ca-file", "--cert-file", "--key-file", "--timeout-ms", "--bare-method-names", "--config"]);
+    // Every option has its description on its own line (none is cut off or wrapped).
+    for (const line of lines.filter((l) => /^\s+-/.test(l))) expect(line).toMatch(/^\s+(?:-\w, )?--[\w-]+(?: \S+)?\s{2,}\S.*\S$/);
+  });
 
   it("shows the benchmark options only under benchmark", async () => {
     const root = await parseArgs(["--help"]);
