@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { createClient } from "@dora/runtime";
+import { createKvServiceClient } from "@dora/tiger/kv/v1";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeDevCerts } from "./test-helpers/dev-certs.js";
 import { runEtclient, startEtserver, unusedPort, type RunResult, type RunningServer } from "./test-helpers/processes.js";
@@ -65,6 +67,24 @@ describe("etclient commands", () => {
   it("login,write,read reads back what it wrote", async () => {
     const result = await etclient("login,write,read", "-u", "100", "-p", "100", "-k", "b", "-v", "n");
     expect(result).toMatchObject({ code: 0, stdout: "login ok user=100\nwrite b = n\nread b = n\n", stderr: "" });
+  });
+
+  it("writes the letter repeated 2000 times, as the original etclient, and shows the letter", async () => {
+    const result = await etclient("login,write", "-u", "105", "-p", "105", "-k", "q", "-v", "r");
+    expect(result).toMatchObject({ code: 0, stdout: "login ok user=105\nwrite q = r\n" });
+    const client = createClient({ address: server.address });
+    try {
+      const kv = createKvServiceClient(client);
+      const { token } = await kv.login({ username: "105", password: "105" });
+      const stored = await kv.readSecureMessage({ key: "q".repeat(2000) }, { meta: { username: "105", token } });
+      expect(stored.value).toBe("r".repeat(2000));
+      // Data a 2000-byte client wrote is what etclient reads back, shown as its letter.
+      await kv.writeSecureMessage({ key: "s".repeat(2000), value: "t".repeat(2000) }, { meta: { username: "105", token } });
+    } finally {
+      await client.close();
+    }
+    expect((await etclient("login,read", "-u", "105", "-p", "105", "-k", "s")).stdout).toBe("login ok user=105\nread s = t\n");
+    expect((await etclient("login,read", "-u", "105", "-p", "105", "-k", "s", "--size", "10")).stdout).toBe("login ok user=105\nread s: key does not exist\n");
   });
 
   it("stops at the first failure of a composed command", async () => {

@@ -1,5 +1,6 @@
 import { CommandFailure } from "./app/command-failure.js";
 import { KvCommands } from "./app/kv-commands.js";
+import { LetterPayloadApi } from "./app/letter-payload.js";
 import { runCommands } from "./app/run-commands.js";
 import { Session } from "./app/session.js";
 import { createProgress, noProgress } from "./benchmark/progress.js";
@@ -76,7 +77,7 @@ function execute(invocation: Invocation, connection: KvConnection, io: MainIo): 
 }
 
 async function executeCommands(invocation: CommandsInvocation, connection: KvConnection, io: MainIo): Promise<void> {
-  const kv = new KvCommands(connection.api, new Session(invocation.user), (line) => io.out(line));
+  const kv = new KvCommands(new LetterPayloadApi(connection.api, invocation.size), new Session(invocation.user), (line) => io.out(line));
   await runCommands(invocation.commands, invocation, kv);
 }
 
@@ -84,7 +85,7 @@ async function executeBenchmark(invocation: BenchmarkInvocation, connection: KvC
   const durationMs = invocation.durationSeconds === undefined ? undefined : invocation.durationSeconds * 1000;
   const progress = io.stderr.isTTY ? createProgress(io.stderr, durationMs === undefined ? "requests" : "ms") : noProgress;
   const { measurement, failures } = await runBenchmark(
-    connection.api,
+    new LetterPayloadApi(connection.api, invocation.size),
     {
       method: invocation.method,
       user: invocation.user,

@@ -35,6 +35,8 @@ export interface Credentials {
   readonly key: string;
   /** `-v --value`: one letter a–z. Default "a". */
   readonly value: string;
+  /** `--size`: bytes of key and value on the wire, the letter repeated (SPEC §7). Default 2000. */
+  readonly size: number;
 }
 
 /** `etclient login,read …`: commands run left to right, sharing one session. */

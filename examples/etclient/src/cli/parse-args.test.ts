@@ -22,6 +22,7 @@ describe("parseArgs", () => {
       password: "1",
       key: "a",
       value: "a",
+      size: 2000,
       connection: {
         address: undefined,
         tls: undefined,
@@ -38,6 +39,13 @@ describe("parseArgs", () => {
   it("splits composed commands in order and keeps usernames as strings", async () => {
     const invocation = await run("login,write,read", "-u", "100", "-p", "100", "-k", "b", "-v", "n");
     expect(invocation).toMatchObject({ kind: "commands", commands: ["login", "write", "read"], user: "100", password: "100", key: "b", value: "n" });
+  });
+
+  it("takes --size, the bytes of key and value on the wire, for read, write, composed commands and benchmarks", async () => {
+    expect((await run("read", "--size", "10")).size).toBe(10);
+    expect((await run("login,write", "--size", "61440")).size).toBe(61_440);
+    expect((await run("benchmark", "write", "--size", "1")).size).toBe(1);
+    expect((await run("benchmark", "read")).size).toBe(2000);
   });
 
   it("reads long flags and connection options", async () => {
@@ -93,6 +101,9 @@ describe("parseArgs", () => {
     [["login", "-k", "a"], "unknown argument: k"],
     [["read", "--address", "localhost"], '--address must be HOST:PORT with a port from 1 to 65535, got "localhost"'],
     [["read", "--timeout-ms", "0"], "--timeout-ms must be an integer from 1 to 2147483647, got 0"],
+    [["read", "--size", "0"], "--size must be an integer from 1 to 61440, got 0"],
+    [["write", "--size", "61441"], "--size must be an integer from 1 to 61440, got 61441"],
+    [["login", "--size", "5"], "unknown argument: size"],
     [["read", "-u", ""], "--user must not be empty"],
     [[], "Not enough non-option arguments"],
   ])("rejects %j naming the bad argument", async (args, message) => {

@@ -1,6 +1,10 @@
 import yargs, { type Argv } from "yargs";
+import { DEFAULT_PAYLOAD_SIZE } from "../app/letter-payload.js";
 import type { BenchmarkMethodName, ConnectionFlags, Credentials, Invocation, KvCommandName, ParseOutcome } from "./invocation.js";
 import { UsageError, parseAddress, parseInteger, parseLetter, parseNonEmpty, parseSeconds } from "./validators.js";
+
+/** Largest `--size`: the largest value etserver accepts by default (60 KiB, SPEC §6). */
+export const MAX_PAYLOAD_SIZE = 61_440;
 
 /** Default per-call timeout, milliseconds (SPEC §7). */
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -113,6 +117,7 @@ function accountOptions(y: Argv, withKey: boolean, withValue: boolean): Argv {
   });
   if (withKey) y.option("key", { alias: "k", type: "string", default: "a", describe: "key, one letter a-z" });
   if (withValue) y.option("value", { alias: "v", type: "string", default: "a", describe: "value, one letter a-z" });
+  if (withKey) y.option("size", { type: "number", default: DEFAULT_PAYLOAD_SIZE, describe: "bytes of key and value on the wire (the letter repeated)" });
   return y;
 }
 
@@ -122,6 +127,7 @@ function toInvocation(route: Route, argv: Record<string, unknown>): Invocation {
     password: typeof argv["password"] === "string" ? argv["password"] : "",
     key: parseLetter("--key", argv["key"] ?? "a"),
     value: parseLetter("--value", argv["value"] ?? "a"),
+    size: parseInteger("--size", argv["size"] ?? DEFAULT_PAYLOAD_SIZE, 1, MAX_PAYLOAD_SIZE),
   };
   const connection = toConnection(argv);
   if (route.kind === "commands") return { kind: "commands", commands: parseCommandList(route.commands), ...credentials, connection };

@@ -5,19 +5,23 @@ import { DEFAULT_KV_LIMITS, ownedKey, validateKey, validateValue } from "./kvsto
 import { tokenMatches } from "./session.js";
 
 describe("key and value rules", () => {
-  it("accepts keys of 1..128 bytes and rejects others", () => {
+  it("accepts keys of 1..4096 bytes by default (the original etclient's 2000) and rejects others", () => {
+    expect(DEFAULT_KV_LIMITS.maxKeyBytes).toBe(4096);
     expect(() => validateKey("a", DEFAULT_KV_LIMITS)).not.toThrow();
-    expect(() => validateKey("a".repeat(128), DEFAULT_KV_LIMITS)).not.toThrow();
+    expect(() => validateKey("c".repeat(2000), DEFAULT_KV_LIMITS)).not.toThrow();
+    expect(() => validateKey("a".repeat(4096), DEFAULT_KV_LIMITS)).not.toThrow();
     expect(() => validateKey("", DEFAULT_KV_LIMITS)).toThrow(InvalidRequestError);
-    expect(() => validateKey("a".repeat(129), DEFAULT_KV_LIMITS)).toThrow(/129 bytes/);
-    // 43 three-byte characters are 129 bytes although only 43 characters.
-    expect(() => validateKey("€".repeat(43), DEFAULT_KV_LIMITS)).toThrow(InvalidRequestError);
+    expect(() => validateKey("a".repeat(4097), DEFAULT_KV_LIMITS)).toThrow(/4097 bytes, more than 4096/);
+    // 1366 three-byte characters are 4098 bytes although only 1366 characters.
+    expect(() => validateKey("€".repeat(1366), DEFAULT_KV_LIMITS)).toThrow(InvalidRequestError);
+    expect(() => validateKey("a".repeat(11), { maxKeyBytes: 10, maxValueBytes: 10 })).toThrow(/more than 10/);
   });
 
-  it("accepts values up to maxValueBytes", () => {
+  it("accepts values up to 60 KiB by default, and up to maxValueBytes", () => {
+    expect(DEFAULT_KV_LIMITS.maxValueBytes).toBe(61_440);
     expect(() => validateValue("", DEFAULT_KV_LIMITS)).not.toThrow();
-    expect(() => validateValue("x".repeat(65536), DEFAULT_KV_LIMITS)).not.toThrow();
-    expect(() => validateValue("x".repeat(65537), DEFAULT_KV_LIMITS)).toThrow(InvalidRequestError);
+    expect(() => validateValue("x".repeat(61_440), DEFAULT_KV_LIMITS)).not.toThrow();
+    expect(() => validateValue("x".repeat(61_441), DEFAULT_KV_LIMITS)).toThrow(InvalidRequestError);
     expect(() => validateValue("x".repeat(11), { maxKeyBytes: 128, maxValueBytes: 10 })).toThrow(/more than 10/);
   });
 

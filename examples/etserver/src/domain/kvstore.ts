@@ -2,14 +2,18 @@ import { InvalidRequestError } from "./errors.js";
 
 /** Size limits for keys and values (SPEC §6 `limits`). */
 export interface KvLimits {
-  /** Longest key in UTF-8 bytes. Default 128. */
+  /** Longest key in UTF-8 bytes. Default 4096 (the original etclient sends 2000-byte keys). */
   readonly maxKeyBytes: number;
-  /** Longest value in UTF-8 bytes. Default 65536 (64 KiB). */
+  /** Longest value in UTF-8 bytes. Default 61440 (60 KiB). */
   readonly maxValueBytes: number;
 }
 
-/** The limits of SPEC §6: keys of 1–128 bytes, values up to 64 KiB. */
-export const DEFAULT_KV_LIMITS: KvLimits = { maxKeyBytes: 128, maxValueBytes: 65536 };
+/**
+ * The limits of SPEC §6: keys of 1–4096 bytes, values up to 60 KiB, so that a
+ * read or write of the original etclient's 2000-byte key with the largest
+ * value still fits dora v2's 64 KiB frame both ways.
+ */
+export const DEFAULT_KV_LIMITS: KvLimits = { maxKeyBytes: 4096, maxValueBytes: 61_440 };
 
 /** Checks a key: 1 to `maxKeyBytes` UTF-8 bytes. @throws InvalidRequestError */
 export function validateKey(key: string, limits: KvLimits): void {

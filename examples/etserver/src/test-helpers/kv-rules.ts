@@ -35,7 +35,8 @@ export function defineKvRuleTests(store: RuleSuiteStore): void {
 
     beforeAll(async () => {
       env = await store.setup();
-      server = await startInProcess(env.config({ limits: { maxKeyBytes: 128, maxValueBytes: 65536 } }));
+      // The default limits (SPEC §6): keys 1..4096 bytes, values up to 60 KiB.
+      server = await startInProcess(env.config());
     });
     afterAll(async () => {
       await server?.close();
@@ -104,17 +105,19 @@ export function defineKvRuleTests(store: RuleSuiteStore): void {
       expect((await server.kv.readSecureMessage({ key: "a" }, meta("9", second))).status?.code).toBe(Status.KEY_NOT_EXIST);
     });
 
-    it("checks key and value sizes: key 1..128 bytes, value up to 64 KiB", async () => {
+    it("checks key and value sizes: key 1..4096 bytes, value up to 60 KiB", async () => {
       const user = "28"; // write quota 31/s: burst 3, enough for the writes below once refilled
       const token = await login(user);
       const write = (key: string, value: string) => server.kv.writeSecureMessage({ key, value }, meta(user, token));
       expect((await codeOf(write("", "v"))).code).toBe(Code.BadRequest);
-      expect((await codeOf(write("k".repeat(129), "v"))).code).toBe(Code.BadRequest);
-      expect((await codeOf(server.kv.readSecureMessage({ key: "k".repeat(129) }, meta(user, token)))).code).toBe(Code.BadRequest);
-      expect((await codeOf(write("big", "v".repeat(65537)))).code).toBe(Code.BadRequest);
+      expect(await codeOf(write("k".repeat(4097), "v"))).toEqual({ code: Code.BadRequest, message: "key is 4097 bytes, more than 4096" });
+      expect((await codeOf(server.kv.readSecureMessage({ key: "k".repeat(4097) }, meta(user, token)))).code).toBe(Code.BadRequest);
+      expect(await codeOf(write("big", "v".repeat(61_441)))).toEqual({ code: Code.BadRequest, message: "value is 61441 bytes, more than 61440" });
       await new Promise((r) => setTimeout(r, 200));
-      await expect(write("k".repeat(128), "v".repeat(65536))).resolves.toMatchObject({ key: "k".repeat(128) });
-      expect((await server.kv.readSecureMessage({ key: "k".repeat(128) }, meta(user, token))).value).toHaveLength(65536);
+      // The original etclient's 2000-byte key with the largest value.
+      await expect(write("c".repeat(2000), "v".repeat(61_440))).resolves.toMatchObject({ key: "c".repeat(2000) });
+      expect((await server.kv.readSecureMessage({ key: "c".repeat(2000) }, meta(user, token))).value).toHaveLength(61_440);
+      await expect(write("k".repeat(4096), "v")).resolves.toMatchObject({ key: "k".repeat(4096) });
     });
 
     it("rate-limits each user after authentication, reads and writes separately", async () => {

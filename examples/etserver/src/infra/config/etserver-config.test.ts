@@ -42,7 +42,7 @@ describe("etserver config", () => {
     expect(config.rateLimiter.capacity).toBe(10_000);
     expect(config.loginLimiter).toEqual({ maxFailuresPerUser: 10, maxFailuresPerPeer: 100, windowSeconds: 300 });
     expect(config.session.ttlSeconds).toBe(86_400);
-    expect(config.limits).toEqual({ maxKeyBytes: 128, maxValueBytes: 65_536 });
+    expect(config.limits).toEqual({ maxKeyBytes: 4096, maxValueBytes: 61_440 });
     expect(config.server.certFile).toBe(path.join(exeDir, "certs/server.pem"));
   });
 

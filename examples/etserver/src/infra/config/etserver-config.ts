@@ -1,5 +1,6 @@
 import { ConfigError, findConfigFile, loadConfig } from "@dora/runtime/config";
 import { z } from "zod";
+import { DEFAULT_KV_LIMITS } from "../../domain/kvstore.js";
 
 /**
  * etserver's configuration (SPEC §6): config.yaml, then the environment,
@@ -84,8 +85,10 @@ export const etserverConfigSchema = z
     session: z.strictObject({ ttlSeconds: z.number().int().min(1).default(86_400) }).prefault({}),
     limits: z
       .strictObject({
-        maxKeyBytes: z.number().int().min(1).max(65_536).default(128),
-        maxValueBytes: z.number().int().min(0).max(64 * 1024 * 1024).default(65_536),
+        /** Longest key in UTF-8 bytes. Default 4096. */
+        maxKeyBytes: z.number().int().min(1).max(65_536).default(DEFAULT_KV_LIMITS.maxKeyBytes),
+        /** Longest value in UTF-8 bytes. Default 61440 (60 KiB: fits dora v2's 64 KiB frame). */
+        maxValueBytes: z.number().int().min(0).max(64 * 1024 * 1024).default(DEFAULT_KV_LIMITS.maxValueBytes),
       })
       .prefault({}),
   })
