@@ -9,9 +9,10 @@ import type { BenchClient, BenchClientOptions } from "./bench-client.js";
 /**
  * The raw-socket bound's client: one `net` connection (whatever
  * `connections` says), calls multiplexed on it by stream id, each call one
- * protobuf-es-encoded `Pkg` in one nap DATA frame written at once. No
- * deadline, keepalive, pool or interceptor: the least a Node.js client must
- * do to make the call.
+ * protobuf-es-encoded `Pkg` in one nap DATA frame; the frames of the calls
+ * made in one tick leave in one write (as the server answers each `data`
+ * chunk with one write). No deadline, keepalive, pool or interceptor: the
+ * least a Node.js client must do to make the call.
  */
 export async function createRawClient(options: BenchClientOptions): Promise<BenchClient> {
   const [host, port] = splitAddress(options.address);
@@ -25,6 +26,11 @@ export async function createRawClient(options: BenchClientOptions): Promise<Benc
   const meta = { username: params.username, token: params.token };
   const inFlight = new Map<number, (ok: boolean) => void>();
   let nextStreamId = 1;
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    socket.uncork();
+  };
   const reader = new FrameReader();
   const failAll = (): void => {
     for (const resolve of inFlight.values()) resolve(false);
@@ -60,6 +66,11 @@ export async function createRawClient(options: BenchClientOptions): Promise<Benc
       });
       return new Promise<boolean>((resolve) => {
         inFlight.set(streamId, resolve);
+        if (!corked) {
+          corked = true;
+          socket.cork();
+          process.nextTick(uncork);
+        }
         socket.write(encodeFrame(streamId, pkg));
       });
     },
