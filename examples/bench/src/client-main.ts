@@ -7,20 +7,19 @@
 import { parseArgs } from "node:util";
 import { nonNegative, positiveInt } from "./args.js";
 import type { BenchClient, BenchClientOptions } from "./clients/bench-client.js";
-import { createConnectBenchClient } from "./clients/connect-client.js";
-import { createGrpcJsClient } from "./clients/grpc-js-client.js";
-import { createRawClient } from "./clients/raw-client.js";
-import { createRuntimeKvClient } from "./clients/runtime-kv-client.js";
 import { runCallers, type RunLength } from "./client-loop.js";
 import { DEFAULT_WORKLOAD } from "./workload.js";
 
-const CLIENTS: Record<string, (options: BenchClientOptions) => Promise<BenchClient>> = {
-  raw: createRawClient,
-  "grpc-js": createGrpcJsClient,
-  "connect-grpc": createConnectBenchClient("grpc"),
-  "connect-connect": createConnectBenchClient("connect"),
-  "connect-grpc-web": createConnectBenchClient("grpc-web"),
-  "runtime-kv": createRuntimeKvClient,
+type ClientFactory = (options: BenchClientOptions) => Promise<BenchClient>;
+
+// Loaded on demand, so a client process loads only its own stack (its start-up counts in its CPU per call).
+const CLIENTS: Record<string, () => Promise<ClientFactory>> = {
+  raw: async () => (await import("./clients/raw-client.js")).createRawClient,
+  "grpc-js": async () => (await import("./clients/grpc-js-client.js")).createGrpcJsClient,
+  "connect-grpc": async () => (await import("./clients/connect-client.js")).createConnectBenchClient("grpc"),
+  "connect-connect": async () => (await import("./clients/connect-client.js")).createConnectBenchClient("connect"),
+  "connect-grpc-web": async () => (await import("./clients/connect-client.js")).createConnectBenchClient("grpc-web"),
+  "runtime-kv": async () => (await import("./clients/runtime-kv-client.js")).createRuntimeKvClient,
 };
 
 const { values } = parseArgs({
@@ -44,13 +43,14 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-const create = CLIENTS[values.client ?? ""] ?? usage(`--client must be one of ${Object.keys(CLIENTS).join(", ")}`);
+const load = CLIENTS[values.client ?? ""] ?? usage(`--client must be one of ${Object.keys(CLIENTS).join(", ")}`);
 if (values.address === undefined) usage("--address is required");
 if (values.token === undefined) usage("--token is required");
 let length: RunLength;
 if (values.duration !== undefined) length = { seconds: nonNegative("--duration", values.duration) };
 else length = { requestsPerCaller: positiveInt("--requests", values.requests ?? String(DEFAULT_WORKLOAD.requestsPerCaller)) };
 
+const create = await load();
 const client = await create({
   address: values.address,
   connections: positiveInt("--connections", values.connections),

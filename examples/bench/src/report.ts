@@ -70,7 +70,13 @@ export interface ProfileSummary {
   /** Which system, round and role (server / client). */
   process: string;
   file: string;
+  /** Wall time the profile covers, ms. */
   totalMs: number;
+  /** Time not idle, ms. */
+  busyMs: number;
+  /** Self time per area (system calls, GC, a package, a workspace), largest first; percent of busy time. */
+  byArea: { area: string; selfMs: number; selfPercent: number }[];
+  /** Functions with the most self time; percent of busy time. */
   top: { function: string; location: string; selfMs: number; selfPercent: number }[];
 }
 
@@ -203,9 +209,20 @@ export function toMarkdown(report: BenchReport): string {
     lines.push("## CPU profiles: top self time");
     for (const p of report.profiles) {
       lines.push("");
-      lines.push(`### ${p.process} (${fmt(p.totalMs)} ms sampled)`);
+      lines.push(`### ${p.process} (${fmt(p.totalMs)} ms sampled, ${fmt(p.busyMs)} ms busy)`);
       lines.push("");
-      lines.push("| self ms | self % | function | location |");
+      lines.push("| self ms | % of busy | area |");
+      lines.push("|--:|--:|---|");
+      const shown = p.byArea.filter((a) => a.selfPercent >= 0.5);
+      for (const a of shown) lines.push(`| ${fmt(a.selfMs)} | ${fmt(a.selfPercent, 1)} | ${a.area} |`);
+      const rest = p.byArea.slice(shown.length);
+      if (rest.length > 0) {
+        const ms = rest.reduce((sum, a) => sum + a.selfMs, 0);
+        const pct = rest.reduce((sum, a) => sum + a.selfPercent, 0);
+        lines.push(`| ${fmt(ms)} | ${fmt(pct, 1)} | ${rest.length} more areas under 0.5 % each |`);
+      }
+      lines.push("");
+      lines.push("| self ms | % of busy | function | location |");
       lines.push("|--:|--:|---|---|");
       for (const t of p.top) lines.push(`| ${fmt(t.selfMs)} | ${fmt(t.selfPercent, 1)} | ${t.function} | ${t.location} |`);
     }

@@ -6,18 +6,17 @@
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_WORKLOAD, type WorkloadParams } from "./workload.js";
-import { startConnectServer } from "./servers/connect-server.js";
-import { startGrpcJsServer } from "./servers/grpc-js-server.js";
-import { startRawServer } from "./servers/raw-server.js";
-import { startRuntimeKvServer } from "./servers/runtime-kv-server.js";
 import type { RunningServer } from "./servers/running-server.js";
 import { positiveInt } from "./args.js";
 
-const SERVERS: Record<string, (params: WorkloadParams) => Promise<RunningServer>> = {
-  raw: startRawServer,
-  "grpc-js": startGrpcJsServer,
-  connect: startConnectServer,
-  "runtime-kv": startRuntimeKvServer,
+type ServerFactory = (params: WorkloadParams) => Promise<RunningServer>;
+
+// Loaded on demand, so a server process loads only its own stack.
+const SERVERS: Record<string, () => Promise<ServerFactory>> = {
+  raw: async () => (await import("./servers/raw-server.js")).startRawServer,
+  "grpc-js": async () => (await import("./servers/grpc-js-server.js")).startGrpcJsServer,
+  connect: async () => (await import("./servers/connect-server.js")).startConnectServer,
+  "runtime-kv": async () => (await import("./servers/runtime-kv-server.js")).startRuntimeKvServer,
 };
 
 const { values } = parseArgs({
@@ -31,8 +30,8 @@ const { values } = parseArgs({
   strict: true,
 });
 
-const start = SERVERS[values.server ?? ""];
-if (start === undefined) {
+const load = SERVERS[values.server ?? ""];
+if (load === undefined) {
   process.stderr.write(`--server must be one of ${Object.keys(SERVERS).join(", ")}\n`);
   process.exit(2);
 }
@@ -40,6 +39,7 @@ if (values.token === undefined || values.token === "") {
   process.stderr.write("--token is required\n");
   process.exit(2);
 }
+const start = await load();
 const server = await start({ username: values.username, token: values.token, letter: values.letter, sizeBytes: positiveInt("--size", values.size) });
 process.stdout.write(`${values.server} listening on 127.0.0.1:${server.port}\n`);
 let closing = false;
