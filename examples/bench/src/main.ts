@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { nonNegative, positiveInt } from "./args.js";
+import { killAll } from "./processes.js";
 import { summarizeProfileDir } from "./profile.js";
 import { ratios, summarize, toMarkdown, type BenchReport, type RunRecord } from "./report.js";
 import { benchPaths, type BenchSettings } from "./settings.js";
@@ -107,6 +108,14 @@ try {
 }
 const systems = selectSystems(options.systems);
 const outDir = options.out === undefined ? join(paths.benchDir, "results") : isAbsolute(options.out) ? options.out : resolve(options.out);
+
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.stderr.write(`\nbench: interrupted (${signal}); its servers and clients are stopped\n`);
+    process.exit(130);
+  });
+}
 
 const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
 const startedAt = new Date();

@@ -9,6 +9,21 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
+/** Every process started here that has not exited yet. */
+const live = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+  live.add(child);
+  child.once("exit", () => live.delete(child));
+  return child;
+}
+
+/** Kills (SIGKILL) every process started here that is still running: for when the harness itself is interrupted. */
+export function killAll(): void {
+  for (const child of live) child.kill("SIGKILL");
+  live.clear();
+}
+
 /** The tail of a process's output kept for error messages. */
 const TAIL_BYTES = 2000;
 
@@ -33,6 +48,7 @@ export interface ServerProcess {
  */
 export function startServer(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<ServerProcess> {
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+  track(child);
   let stdout = "";
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr = tail(stderr + text)));
@@ -89,6 +105,7 @@ export interface ProcessOutput {
 export function runProcess(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<ProcessOutput> {
   return new Promise<ProcessOutput>((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    track(child);
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));

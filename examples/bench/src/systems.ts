@@ -24,7 +24,11 @@ export interface Measurement {
   maxUs: number;
   /** Server process CPU (user + system) during the measured run, per call, µs. */
   serverCpuUsPerCall: number | null;
-  /** Client process CPU over its whole life (start-up, connect, calls), per call, µs. */
+  /**
+   * Client process CPU per call, µs: the measured process's CPU less that of the same client
+   * making one call per caller (its start-up: loading, connecting, logging in), ÷ the calls
+   * between them.
+   */
   clientCpuUsPerCall: number | null;
   /** Server peak RSS (warm-up and measured run included), MiB. */
   serverPeakRssMiB: number | null;
@@ -96,6 +100,18 @@ async function runServerClient(context: RunContext, plan: ServerClientPlan): Pro
       });
       expectSuccess("warm-up client", warm);
     }
+    // The same client making one call per caller: its CPU is the client's start-up (loading,
+    // connecting, logging in), taken off the measured run's so CPU per call counts calls only.
+    const baselineFile = join(usageDir, "baseline.json");
+    const baseline = await runProcess(node, ["--import", paths.usageHook, ...plan.clientArgs(server.address, { requestsPerCaller: 1 })], {
+      cwd: paths.benchDir,
+      env: cleanEnv({ DORA_BENCH_USAGE_FILE: baselineFile }),
+      timeoutMs: settings.clientTimeoutMs,
+    });
+    expectSuccess("start-up baseline client", baseline);
+    const baselineCalls = plan.parse(baseline.stdout).calls;
+    const baselineUsage = readUsage(baselineFile);
+
     const usageFile = join(usageDir, "client.json");
     const cpuBefore = processCpuUs(server.pid);
     const measured = await runProcess(
@@ -108,12 +124,9 @@ async function runServerClient(context: RunContext, plan: ServerClientPlan): Pro
     expectSuccess("measured client", measured);
     if (server.child.exitCode !== null) throw new Error(`server exited during the run: ${server.stderr().trim()}`);
     const result = plan.parse(measured.stdout);
-    let usage: ProcessUsage | undefined;
-    try {
-      usage = JSON.parse(readFileSync(usageFile, "utf8")) as ProcessUsage;
-    } catch {
-      usage = undefined;
-    }
+    const usage = readUsage(usageFile);
+    const clientCpuUs = usage === undefined || baselineUsage === undefined ? undefined : usage.userUs + usage.systemUs - (baselineUsage.userUs + baselineUsage.systemUs);
+    const clientCalls = result.calls - baselineCalls;
     return {
       calls: result.calls,
       failures: result.failure,
@@ -122,13 +135,21 @@ async function runServerClient(context: RunContext, plan: ServerClientPlan): Pro
       p99Us: result.p99Us,
       maxUs: result.maxUs,
       serverCpuUsPerCall: cpuBefore === undefined || cpuAfter === undefined || result.calls === 0 ? null : (cpuAfter - cpuBefore) / result.calls,
-      clientCpuUsPerCall: usage === undefined || result.calls === 0 ? null : (usage.userUs + usage.systemUs) / result.calls,
+      clientCpuUsPerCall: clientCpuUs === undefined || clientCalls <= 0 ? null : Math.max(0, clientCpuUs) / clientCalls,
       serverPeakRssMiB: serverRssKb === undefined ? null : serverRssKb / MIB,
       clientPeakRssMiB: usage === undefined ? null : usage.maxRssKb / MIB,
     };
   } finally {
     await stopServer(server);
     rmSync(usageDir, { recursive: true, force: true });
+  }
+}
+
+function readUsage(file: string): ProcessUsage | undefined {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as ProcessUsage;
+  } catch {
+    return undefined;
   }
 }
 
