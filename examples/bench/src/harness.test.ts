@@ -17,6 +17,8 @@ describe("npm run bench (quick mode, raw bound only)", () => {
     const { stdout } = await run(process.execPath, [bin, "--quick", "--systems", "raw", "--requests", "25", "--warmup", "0", "--out", out], { timeout: 60_000 });
     const report = JSON.parse(readFileSync(join(out, "latest.json"), "utf8")) as BenchReport;
 
+    expect(report).toMatchObject({ completedRuns: 1, plannedRuns: 1 });
+    expect(report.finishedAt).not.toBeNull();
     expect(report.settings).toMatchObject({ rounds: 1, concurrency: 12, requestsPerCaller: 25, sizeBytes: 2000, warmupSeconds: 0 });
     expect(report.machine.cpus).toBeGreaterThan(0);
     expect(report.machine.node).toBe(process.version);
@@ -40,6 +42,7 @@ describe("npm run bench (quick mode, raw bound only)", () => {
 
     const markdown = readFileSync(join(out, "latest.md"), "utf8");
     expect(markdown).toContain("| system | QPS |");
+    expect(markdown).not.toContain("Incomplete");
     expect(markdown).toMatch(/^\| raw \| [\d,]+ \|/m);
     expect(stdout).toContain("| raw |");
   });

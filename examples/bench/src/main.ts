@@ -121,6 +121,48 @@ const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
 const startedAt = new Date();
 const loadAverageAtStart = loadavg()[0] ?? 0;
 const runs: RunRecord[] = [];
+const totalRuns = settings.rounds * systems.length;
+const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
+
+/** The report of the runs so far; `complete` once every run is done. */
+function buildReport(complete: boolean): BenchReport {
+  const report: BenchReport = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: complete ? new Date().toISOString() : null,
+    completedRuns: runs.length,
+    plannedRuns: totalRuns,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? "unknown", node: process.version, platform: `${process.platform} ${process.arch}`, loadAverageAtStart },
+    settings: {
+      rounds: settings.rounds,
+      concurrency: settings.concurrency,
+      requestsPerCaller: settings.requestsPerCaller,
+      warmupSeconds: settings.warmupSeconds,
+      sizeBytes: settings.sizeBytes,
+      runtimeBenchSeconds: settings.runtimeBenchSeconds,
+      username: settings.username,
+      password: settings.password,
+      letter: settings.letter,
+    },
+    systems: summarize(systems, runs),
+    ratios: ratios(systems, runs, settings.rounds),
+    runs,
+  };
+  if (complete && settings.cpuProfDir !== undefined) report.profiles = summarizeProfileDir(settings.cpuProfDir, paths.root);
+  return report;
+}
+
+/** Writes the report so far to bench-<time>.{md,json} and latest.{md,json}; after every run, so an interrupted run keeps what it measured. */
+function writeReport(report: BenchReport): string {
+  mkdirSync(outDir, { recursive: true });
+  const markdown = toMarkdown(report);
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  writeFileSync(join(outDir, `bench-${stamp}.md`), markdown);
+  writeFileSync(join(outDir, `bench-${stamp}.json`), json);
+  writeFileSync(join(outDir, "latest.md"), markdown);
+  writeFileSync(join(outDir, "latest.json"), json);
+  return markdown;
+}
+
 process.stderr.write(`bench: ${systems.length} systems × ${settings.rounds} round(s), ${settings.concurrency} callers × ${settings.requestsPerCaller} calls, ${settings.sizeBytes}-byte key and value\n`);
 for (let round = 1; round <= settings.rounds; round++) {
   for (const system of systems) {
@@ -134,36 +176,9 @@ for (let round = 1; round <= settings.rounds; round++) {
       runs.push({ system: system.id, round, ok: false, error: message });
       process.stderr.write(`failed: ${message}\n`);
     }
+    if (runs.length < totalRuns) writeReport(buildReport(false));
   }
 }
 
-const report: BenchReport = {
-  startedAt: startedAt.toISOString(),
-  finishedAt: new Date().toISOString(),
-  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? "unknown", node: process.version, platform: `${process.platform} ${process.arch}`, loadAverageAtStart },
-  settings: {
-    rounds: settings.rounds,
-    concurrency: settings.concurrency,
-    requestsPerCaller: settings.requestsPerCaller,
-    warmupSeconds: settings.warmupSeconds,
-    sizeBytes: settings.sizeBytes,
-    runtimeBenchSeconds: settings.runtimeBenchSeconds,
-    username: settings.username,
-    password: settings.password,
-    letter: settings.letter,
-  },
-  systems: summarize(systems, runs),
-  ratios: ratios(systems, runs, settings.rounds),
-  runs,
-};
-if (settings.cpuProfDir !== undefined) report.profiles = summarizeProfileDir(settings.cpuProfDir, paths.root);
-
-mkdirSync(outDir, { recursive: true });
-const stamp = report.startedAt.replace(/[:.]/g, "-");
-const markdown = toMarkdown(report);
-const json = `${JSON.stringify(report, null, 2)}\n`;
-writeFileSync(join(outDir, `bench-${stamp}.md`), markdown);
-writeFileSync(join(outDir, `bench-${stamp}.json`), json);
-writeFileSync(join(outDir, "latest.md"), markdown);
-writeFileSync(join(outDir, "latest.json"), json);
+const markdown = writeReport(buildReport(true));
 process.stdout.write(`\n${markdown}\nResults: ${join(outDir, `bench-${stamp}.md`)} (and .json, latest.md, latest.json)\n`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseGoDurationUs } from "./go-duration.js";
-import { median, ratios, summarize, type RunRecord } from "./report.js";
+import { median, ratios, summarize, toMarkdown, type BenchReport, type RunRecord } from "./report.js";
 import { parseEtclientReport } from "./systems.js";
 import type { Measurement } from "./systems.js";
 
@@ -103,5 +103,25 @@ describe("summaries and ratios", () => {
     expect(byName["dora / raw, p99"]).toMatchObject({ perRound: [2, null], met: false });
     expect(byName["dora / raw, CPU per call"]).toMatchObject({ perRound: [2.5, null], met: false });
     expect(byName["dora / Connect, QPS"]).toMatchObject({ perRound: [null, null], median: null, met: null });
+  });
+});
+
+describe("toMarkdown", () => {
+  it("marks a report written before its last run as incomplete, and a finished one not", () => {
+    const base: BenchReport = {
+      startedAt: "2026-01-01T00:00:00.000Z",
+      finishedAt: null,
+      completedRuns: 1,
+      plannedRuns: 4,
+      machine: { cpus: 2, cpuModel: "test cpu", node: "v20.0.0", platform: "linux x64", loadAverageAtStart: 0.5 },
+      settings: { rounds: 2, concurrency: 12, requestsPerCaller: 10, warmupSeconds: 0, sizeBytes: 2000, runtimeBenchSeconds: 1, username: "100000", password: "100000", letter: "c" },
+      systems: summarize([{ id: "raw", label: "raw", group: "raw" }], [{ system: "raw", round: 1, ok: true, ...measurement(40_000, 500, 40) }]),
+      ratios: [],
+      runs: [],
+    };
+    expect(toMarkdown(base)).toContain("**Incomplete: 1 of 4 runs so far**");
+    const done = toMarkdown({ ...base, finishedAt: "2026-01-01T00:10:00.000Z", completedRuns: 4 });
+    expect(done).not.toContain("Incomplete");
+    expect(done).toMatch(/^\| raw \| 40,000 \| 40,000–40,000 \| 250 \| 500 \| 1,000 \| 20\.0 \| 20\.0 \| 80 \| 90 \| 120,000 \| 0 \|$/m);
   });
 });

@@ -55,7 +55,11 @@ export interface MachineInfo {
 /** Everything a run of the comparison writes (results/*.json). */
 export interface BenchReport {
   startedAt: string;
-  finishedAt: string;
+  /** When the last run ended; null while runs are still to come (the file is rewritten after every run). */
+  finishedAt: string | null;
+  /** Runs done so far, of `plannedRuns` (rounds × systems). */
+  completedRuns: number;
+  plannedRuns: number;
   machine: MachineInfo;
   settings: Omit<BenchSettings, "cpuProfDir" | "clientTimeoutMs">;
   systems: SystemSummary[];
@@ -171,6 +175,10 @@ export function toMarkdown(report: BenchReport): string {
   const lines: string[] = [];
   lines.push(`# dora benchmark comparison, ${report.startedAt}`);
   lines.push("");
+  if (report.finishedAt === null) {
+    lines.push(`**Incomplete: ${report.completedRuns} of ${report.plannedRuns} runs so far** (rewritten after every run).`);
+    lines.push("");
+  }
   lines.push(`Machine: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${machine.platform}, load average ${machine.loadAverageAtStart.toFixed(2)} at start.`);
   lines.push(
     `Workload: ReadSecureMessage, ${settings.sizeBytes}-byte key and value, metadata username + token, ${settings.concurrency} callers × ${settings.requestsPerCaller.toLocaleString("en-US")} calls ` +

@@ -1,11 +1,10 @@
 import * as http2 from "node:http2";
-import type { Socket } from "node:net";
 import { Code as ConnectCode, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Code, KvServiceDesc } from "@dora/tiger/kv/v1";
 import { BenchKvStore } from "../kv-store.js";
 import type { WorkloadParams } from "../workload.js";
-import type { RunningServer } from "./running-server.js";
+import { listenOnLoopback, type RunningServer } from "./running-server.js";
 
 /**
  * A `@connectrpc/connect-node` server over plaintext HTTP/2 (h2c) serving
@@ -30,24 +29,5 @@ export async function startConnectServer(params: WorkloadParams): Promise<Runnin
       });
     },
   });
-  const server = http2.createServer(handler);
-  const sockets = new Set<Socket>();
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("connect server has no TCP address");
-  return {
-    port: address.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(http2.createServer(handler));
 }

@@ -1,11 +1,11 @@
-import { createServer, type Socket } from "node:net";
+import { createServer } from "node:net";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ReadSecureMessageRequestSchema, ReadSecureMessageResponseSchema } from "@dora/tiger/kv/v1";
 import { encodeFrame, FRAME_DATA, FrameReader } from "../frames.js";
 import { BenchKvStore } from "../kv-store.js";
 import { PkgSchema } from "../pkg-schema.js";
 import { READ_METHOD_PATH, type WorkloadParams } from "../workload.js";
-import type { RunningServer } from "./running-server.js";
+import { listenOnLoopback, type RunningServer } from "./running-server.js";
 
 /** dora status Unauthenticated (SPEC §3.4). */
 const UNAUTHENTICATED = "6";
@@ -21,10 +21,7 @@ const UNIMPLEMENTED = "1";
  */
 export async function startRawServer(params: WorkloadParams): Promise<RunningServer> {
   const store = new BenchKvStore(params);
-  const sockets = new Set<Socket>();
   const server = createServer({ noDelay: true }, (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
     const reader = new FrameReader();
     let out: Buffer[] = [];
@@ -68,18 +65,5 @@ export async function startRawServer(params: WorkloadParams): Promise<RunningSer
       out = [];
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("raw server has no TCP address");
-  return {
-    port: address.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }
