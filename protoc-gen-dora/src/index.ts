@@ -5,7 +5,7 @@
  * every service (SPEC §5). See docs/codegen.md.
  */
 import { createEcmaScriptPlugin } from "@bufbuild/protoplugin";
-import { generateTs } from "./generate-ts.js";
+import { generate } from "./generate.js";
 import { parseOptions } from "./options.js";
 import { version } from "./version.js";
 
@@ -16,10 +16,14 @@ export { version } from "./version.js";
  * call `protocGenDora.run(request)` with a CodeGeneratorRequest in tests.
  * Takes the standard protoplugin options (`target=ts|js|dts`,
  * `import_extension`, `js_import_style`, ...); any other option is rejected.
+ * Every target is printed directly (no TypeScript compiler runs), so the
+ * default `target=js+dts` works whatever TypeScript the project has.
  */
 export const protocGenDora = createEcmaScriptPlugin({
   name: "protoc-gen-dora",
   version: `v${version}`,
   parseOptions,
-  generateTs,
+  generateTs: generate,
+  generateJs: generate,
+  generateDts: generate,
 });

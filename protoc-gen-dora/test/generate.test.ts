@@ -29,7 +29,7 @@ describe("committed generated code", () => {
         expect(have, `${dir}/${file} differs from its regenerated version: run npm run generate`).toBe(want);
       }
     }
-  });
+  }, 120_000); // two buf runs with four plugin processes: slow on a busy machine, and they cannot hang
 
   it("includes a _dora.ts for every proto with a service and none for a proto without", () => {
     const files = listFiles(path.join(repoRoot, "protoc-gen-dora/test/gen"));

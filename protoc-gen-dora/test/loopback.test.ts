@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { Code, createClient, createServer, DoraError, jsonCodec, type Client, type Codec, type HandlerContext, type Server } from "@dora/runtime";
-import { createEchoServiceClient, createPetServiceClient, EchoServiceMethodNames, registerEchoService, registerPetService, type EchoService } from "./gen/dora/test/v1/services_dora.js";
-import { EchoService as EchoServiceDesc, EchoResponseSchema, type EchoRequest } from "./gen/dora/test/v1/services_pb.js";
+import { createEchoServiceClient, createPetServiceClient, EchoService, EchoServiceMethodNames, registerEchoService, registerPetService } from "./gen/dora/test/v1/services_dora.js";
+import { EchoService as EchoServiceDescriptor, EchoResponseSchema, type EchoRequest } from "./gen/dora/test/v1/services_pb.js";
 import { Pet_Kind, PetSchema } from "./gen/dora/test/v1/types_pb.js";
 import { ClientMethodNames, createClientClient, registerClient, type Client as ReservedClientService } from "./gen/dora/test/v1/reserved_dora.js";
 import { createPetStoreServiceClient, registerPetStoreService } from "./gen/dora/test/common/v1/common_dora.js";
@@ -105,9 +105,10 @@ beforeAll(async () => {
   protoClient = createClient({ address: `127.0.0.1:${port}`, poolSize: 1 });
   jsonClient = createClient({ address: `127.0.0.1:${port}`, poolSize: 1, serializeType: "json" });
 
-  // A server whose implementation lacks methods at run time.
+  // A server whose implementation lacks methods at run time, registered
+  // through the descriptor that services_dora.ts exports as EchoService.
   partialServer = createServer();
-  partialServer.register(EchoServiceDesc, { echo: echo.echo });
+  partialServer.register(EchoService, { echo: echo.echo });
   const partial = await partialServer.listen({ port: 0 });
   partialClient = createClient({ address: `127.0.0.1:${partial.port}`, poolSize: 1 });
 });
@@ -191,6 +192,13 @@ describe.each([
     expect((await createLegacyServiceClient(client()).get({ key: "k" })).value).toBe("k@7");
     expect((await createLegacyServiceClient(client()).get({ key: "k", version: 2 })).value).toBe("k@2");
     expect((await createEditionsServiceClient(client()).count({ text: "a bb ccc", minimumLength: 2 })).words).toBe(2);
+  });
+});
+
+describe("the descriptor exported by the _dora file", () => {
+  it("is protoc-gen-es's descriptor object itself", () => {
+    expect(EchoService).toBe(EchoServiceDescriptor);
+    expect(EchoService.typeName).toBe("dora.test.v1.EchoService");
   });
 });
 

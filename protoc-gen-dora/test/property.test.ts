@@ -96,6 +96,9 @@ function render(s: ProtoSpec, pkg: string): string {
   return lines.join("\n") + "\n";
 }
 
+/** Type-checking is CPU-bound: generous on a busy two-core machine, and it cannot hang. */
+const typeCheckTimeoutMs = 180_000;
+
 describe("protoc-gen-dora on generated protos", () => {
   it("emits code that type-checks with zero diagnostics for any unary proto3 service", () => {
     const project = new Project({
@@ -122,5 +125,5 @@ describe("protoc-gen-dora on generated protos", () => {
       }),
       { numRuns: 8 },
     );
-  });
+  }, typeCheckTimeoutMs);
 });

@@ -84,7 +84,7 @@ async function executeCommands(invocation: CommandsInvocation, connection: KvCon
 async function executeBenchmark(invocation: BenchmarkInvocation, connection: KvConnection, io: MainIo): Promise<void> {
   const durationMs = invocation.durationSeconds === undefined ? undefined : invocation.durationSeconds * 1000;
   const progress = io.stderr.isTTY ? createProgress(io.stderr, durationMs === undefined ? "requests" : "ms") : noProgress;
-  const { measurement, failures } = await runBenchmark(
+  const { measurement, failures, stopped } = await runBenchmark(
     new LetterPayloadApi(connection.api, invocation.size),
     {
       method: invocation.method,
@@ -101,6 +101,8 @@ async function executeBenchmark(invocation: BenchmarkInvocation, connection: KvC
   const report = buildReport(measurement);
   io.out(invocation.json ? formatReportJson(report) : formatReport(report));
   if (failures.size > 0) io.err(failureSummary(measurement.failure, failures));
+  // The report above says what was measured; a server that went away is still a failure (exit 1).
+  if (stopped !== undefined) throw new CommandFailure("benchmark", stopped);
 }
 
 /** `benchmark: 12 calls failed: Unavailable: rate limit (10), DeadlineExceeded: … (2)` — the five most frequent causes. */

@@ -1,11 +1,11 @@
 import cluster from "node:cluster";
-import cliProgress from "cli-progress";
 import yargs, { type Argv } from "yargs";
 import { createEtserver, type Etserver } from "./compose.js";
 import { ConfigError, loadEtserverConfig, type EtserverConfig, type FlagOverride } from "./infra/config/etserver-config.js";
 import { migrate } from "./infra/mysql/migrate.js";
 import { createMysqlPool } from "./infra/mysql/mysql-pool.js";
-import { seedUsers } from "./infra/mysql/seed.js";
+import { DEFAULT_SEED_BATCH_SIZE, DEFAULT_SEED_CONNECTIONS, seedUsers } from "./infra/mysql/seed.js";
+import { createSeedProgress, formatSeedSummary } from "./infra/seed-progress.js";
 import { createPinoLogger } from "./infra/pino-logger.js";
 
 /** What {@link main} talks to; the bin passes the process's own. */
@@ -84,7 +84,7 @@ export async function main(args: readonly string[], io: MainIo): Promise<number>
         commonOptions(y)
           .usage("Usage: $0 seed --users N [options]")
           .option("users", { type: "number", demandOption: true, describe: "create users 1..N" })
-          .option("batch-size", { type: "number", default: 2000, describe: "rows per INSERT" }),
+          .option("batch-size", { type: "number", default: DEFAULT_SEED_BATCH_SIZE, describe: "rows per INSERT" }),
       (argv) => {
         route = { kind: "seed", users: argv["users"], batchSize: argv["batch-size"] };
       },
@@ -243,20 +243,15 @@ async function runSeed(config: EtserverConfig, io: MainIo, users: number, batchS
     io.err(`etserver seed: --batch-size must be an integer from 1 to 50000, got ${batchSize}`);
     return 1;
   }
-  const pool = createMysqlPool({ url: config.mysql.url, poolSize: 4 });
-  const bar = new cliProgress.SingleBar(
-    { stream: io.stderr, format: "seed [{bar}] {percentage}% | {value}/{total} users | {eta_formatted} left", hideCursor: false },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(users, 0);
+  const pool = createMysqlPool({ url: config.mysql.url, poolSize: DEFAULT_SEED_CONNECTIONS });
+  const progress = createSeedProgress({ stream: io.stderr, total: users });
   try {
-    const result = await seedUsers(pool, { users, batchSize, onProgress: (done) => bar.update(done) });
-    bar.stop();
-    const seconds = result.elapsedMs / 1000;
-    io.out(`seeded users 1..${users} in ${seconds.toFixed(1)} s (${Math.round(users / seconds)} rows/s): ${result.created} created, ${result.existing} already existed`);
+    const result = await seedUsers(pool, { users, batchSize, connections: DEFAULT_SEED_CONNECTIONS, onProgress: (done) => progress.update(done) });
+    progress.stop();
+    io.out(formatSeedSummary(users, result));
     return 0;
   } catch (error) {
-    bar.stop();
+    progress.stop();
     io.err(`etserver seed: ${error instanceof Error ? error.message : String(error)} (run etserver migrate first?)`);
     return 1;
   } finally {

@@ -1,6 +1,6 @@
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { Code, KvServiceDesc } from "@dora/tiger/kv/v1";
+import { Code, KvService } from "@dora/tiger/kv/v1";
 import type { BenchClient, BenchClientOptions } from "./bench-client.js";
 
 /** The wire protocols `@connectrpc/connect-node` speaks. */
@@ -27,7 +27,7 @@ export function createConnectBenchClient(protocol: ConnectProtocol): (options: B
           return createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true });
       }
     };
-    const clients: Client<typeof KvServiceDesc>[] = Array.from({ length: options.connections }, () => createClient(KvServiceDesc, makeTransport()));
+    const clients: Client<typeof KvService>[] = Array.from({ length: options.connections }, () => createClient(KvService, makeTransport()));
     const headers = { username: params.username, token: params.token };
     const request = { key: params.letter.repeat(params.sizeBytes) };
     return Promise.resolve({

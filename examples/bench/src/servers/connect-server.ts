@@ -1,7 +1,7 @@
 import * as http2 from "node:http2";
 import { Code as ConnectCode, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { Code, KvServiceDesc } from "@dora/tiger/kv/v1";
+import { Code, KvService } from "@dora/tiger/kv/v1";
 import { BenchKvStore } from "../kv-store.js";
 import type { WorkloadParams } from "../workload.js";
 import { listenOnLoopback, type RunningServer } from "./running-server.js";
@@ -17,7 +17,7 @@ export async function startConnectServer(params: WorkloadParams): Promise<Runnin
   const store = new BenchKvStore(params);
   const handler = connectNodeAdapter({
     routes(router) {
-      router.service(KvServiceDesc, {
+      router.service(KvService, {
         readSecureMessage(request, context) {
           const username = context.requestHeader.get("username") ?? undefined;
           if (!store.authenticate(username, context.requestHeader.get("token") ?? undefined)) {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { CommandFailure } from "../app/command-failure.js";
 import { FakeKvApi } from "../test-helpers/fake-kv-api.js";
 import type { Progress } from "./progress.js";
-import { runBenchmark } from "./run-benchmark.js";
+import { isUnreachable, runBenchmark, UNREACHABLE_PAUSE_MS, UNREACHABLE_STOP_MS } from "./run-benchmark.js";
 
 const plan = { method: "read" as const, user: "100000", password: "100000", key: "c", value: "a", concurrency: 3, requests: 5 };
 
@@ -58,5 +58,35 @@ describe("runBenchmark", () => {
     expect(measurement.wallNs).toBeGreaterThanOrEqual(150e6);
     expect(measurement.requestsPerWorker).toBe(Math.round(measurement.success / 3));
     expect(seen).toEqual(["start 150", "stop"]);
+  });
+
+  it("stops, with what it measured, when no call can reach the server: workers pause instead of spinning on instant failures", async () => {
+    const api = new FakeKvApi();
+    api.failCallsWith = new DoraError(Code.Unavailable, "no connection available: failed: connect ECONNREFUSED 127.0.0.1:9");
+    const { measurement, failures, stopped } = await runBenchmark(api, { ...plan, concurrency: 4, requests: 10_000_000 });
+    expect(stopped).toMatch(/^the server is unreachable: no call reached it for 750 ms \(Unavailable: no connection available/);
+    expect(measurement.success).toBe(0);
+    // At most one failure per pause and worker, plus the last one of each: no spin of millions.
+    expect(measurement.failure).toBeGreaterThanOrEqual(4);
+    expect(measurement.failure).toBeLessThanOrEqual(4 * (UNREACHABLE_STOP_MS / UNREACHABLE_PAUSE_MS + 2));
+    expect(measurement.latencies.totalCount).toBe(measurement.failure);
+    expect([...failures.values()].reduce((a, b) => a + b, 0)).toBe(measurement.failure);
+  });
+
+  it("does not stop while the server answers, even with failures (a rate limit is the server's Unavailable)", async () => {
+    const api = new FakeKvApi();
+    api.failCallsWith = new DoraError(Code.Unavailable, "rate limit");
+    const { measurement, stopped } = await runBenchmark(api, { ...plan, concurrency: 2, requests: 1, durationMs: UNREACHABLE_STOP_MS + 300 });
+    expect(stopped).toBeUndefined();
+    expect(measurement.wallNs).toBeGreaterThanOrEqual((UNREACHABLE_STOP_MS + 300) * 1e6);
+  });
+
+  it("tells the client's own connection failures from the server's Unavailable answers", () => {
+    expect(isUnreachable(new DoraError(Code.Unavailable, "no connection available"))).toBe(true);
+    expect(isUnreachable(new DoraError(Code.Unavailable, "connection to 127.0.0.1:4000 failed: connect ECONNREFUSED 127.0.0.1:4000"))).toBe(true);
+    expect(isUnreachable(new DoraError(Code.Unavailable, "connection to 127.0.0.1:4000 closed by the server"))).toBe(true);
+    expect(isUnreachable(new DoraError(Code.Unavailable, "rate limit"))).toBe(false);
+    expect(isUnreachable(new DoraError(Code.Unavailable, "service temporarily unavailable"))).toBe(false);
+    expect(isUnreachable(new DoraError(Code.DeadlineExceeded, "deadline exceeded"))).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { Code, DoraError } from "@dora/runtime";
 import { describeStatus, KvCode, statusCode } from "../app/business-status.js";
 import { CommandFailure, describeCallError } from "../app/command-failure.js";
 import type { KvApi } from "../app/kv-api.js";
@@ -26,6 +27,25 @@ export interface BenchmarkPlan {
   readonly durationMs?: number | undefined;
 }
 
+/**
+ * How long the benchmark goes on when no call reaches the server (every
+ * pooled connection is down and reconnects fail) before it stops, in
+ * milliseconds.
+ */
+export const UNREACHABLE_STOP_MS = 750;
+/** How long a worker pauses after a call that found no connection, so it does not spin recording instant failures, in milliseconds. */
+export const UNREACHABLE_PAUSE_MS = 50;
+
+/**
+ * True for a call that failed because no connection to the server could be
+ * used (the runtime client's own `Unavailable`: no connection available, or
+ * the connection failed or was closed), as opposed to an `Unavailable` the
+ * server answered (rate limit, a store that is down).
+ */
+export function isUnreachable(error: unknown): boolean {
+  return error instanceof DoraError && error.code === Code.Unavailable && /^(no connection available|connection to \S+ (failed|closed))/.test(error.rawMessage);
+}
+
 /** Failures grouped by their one-line description (`Unavailable: rate limit`), with counts. */
 export type FailureTally = Map<string, number>;
 
@@ -33,6 +53,12 @@ export type FailureTally = Map<string, number>;
 export interface BenchmarkOutcome {
   readonly measurement: BenchmarkMeasurement;
   readonly failures: FailureTally;
+  /**
+   * Why the benchmark stopped before its end: set when no call reached the
+   * server for {@link UNREACHABLE_STOP_MS} (the server is gone). The
+   * measurement covers what was done until then.
+   */
+  readonly stopped?: string;
 }
 
 /**
@@ -42,6 +68,11 @@ export interface BenchmarkOutcome {
  * shared (pooled) client, and records every completed call's latency.
  * Success = the call returned (dora status Ok; a read of a missing key
  * included); failure = it rejected.
+ *
+ * When every connection is down and reconnects fail, a worker pauses
+ * {@link UNREACHABLE_PAUSE_MS} after each such failure instead of spinning,
+ * and once no call has reached the server for {@link UNREACHABLE_STOP_MS}
+ * every worker stops and the outcome says why (`stopped`).
  */
 export async function runBenchmark(api: KvApi, plan: BenchmarkPlan, progress: Progress = noProgress): Promise<BenchmarkOutcome> {
   const sessions = await loginWorkers(api, plan);
@@ -63,9 +94,15 @@ export async function runBenchmark(api: KvApi, plan: BenchmarkPlan, progress: Pr
   }, 100);
   ticker.unref();
 
+  // When a call last got an answer from the server (or the start), for the unreachable-server stop.
+  let lastReachedNs = startNs;
+  let stopped: string | undefined;
+  const stopAfterNs = BigInt(UNREACHABLE_STOP_MS * 1e6);
   const worker = async (session: Session): Promise<void> => {
-    for (let i = 0; endNs === undefined ? i < plan.requests : process.hrtime.bigint() < endNs; i++) {
+    for (let i = 0; stopped === undefined && (endNs === undefined ? i < plan.requests : process.hrtime.bigint() < endNs); i++) {
       const t0 = process.hrtime.bigint();
+      let unreachable: string | undefined;
+      let answered = true;
       try {
         await call(session);
         success++;
@@ -73,8 +110,19 @@ export async function runBenchmark(api: KvApi, plan: BenchmarkPlan, progress: Pr
         failure++;
         const what = describeCallError(error);
         failures.set(what, (failures.get(what) ?? 0) + 1);
+        if (isUnreachable(error)) unreachable = what;
+        // A call that timed out or was canceled got no answer, but did not prove the server gone either.
+        else if (error instanceof DoraError && (error.code === Code.DeadlineExceeded || error.code === Code.Canceled)) answered = false;
       }
-      recorder.record(Number(process.hrtime.bigint() - t0));
+      const t1 = process.hrtime.bigint();
+      recorder.record(Number(t1 - t0));
+      if (unreachable === undefined) {
+        if (answered) lastReachedNs = t1;
+      } else if (t1 - lastReachedNs >= stopAfterNs) {
+        stopped ??= `the server is unreachable: no call reached it for ${UNREACHABLE_STOP_MS} ms (${unreachable})`;
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, UNREACHABLE_PAUSE_MS));
+      }
     }
   };
   try {
@@ -103,6 +151,7 @@ export async function runBenchmark(api: KvApi, plan: BenchmarkPlan, progress: Pr
       value: plan.value,
     },
     failures,
+    ...(stopped === undefined ? {} : { stopped }),
   };
 }
 

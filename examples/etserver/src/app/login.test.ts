@@ -29,7 +29,7 @@ describe("LoginUseCase", () => {
     const first = await login.execute({ username: "5", password: "5", peerAddress: "a" }, scope);
     const second = await login.execute({ username: "5", password: "5", peerAddress: "a" }, scope);
     if (!first.ok || !second.ok) throw new Error("login failed");
-    await expect(auth.execute("5", first.token, scope)).rejects.toThrow(/invalid token/);
+    await expect(auth.execute("5", first.token, scope)).rejects.toThrow("invalid or expired token");
     await expect(login.execute({ username: "5", password: "bad", peerAddress: "a" }, scope)).resolves.toEqual({ ok: false });
     await expect(auth.execute("5", second.token, scope)).resolves.toBeUndefined();
   });
@@ -39,6 +39,8 @@ describe("LoginUseCase", () => {
     for (let i = 0; i < 3; i++) await login.execute({ username: "9", password: "x", peerAddress: "p1" }, scope);
     await expect(login.execute({ username: "9", password: "9", peerAddress: "p2" }, scope)).rejects.toThrow(LimitExceededError);
     await expect(login.execute({ username: "10", password: "10", peerAddress: "p1" }, scope)).resolves.toMatchObject({ ok: true });
+    // A success does not erase the user's failures: still refused within the window.
+    await expect(login.execute({ username: "9", password: "9", peerAddress: "p4" }, scope)).rejects.toThrow(LimitExceededError);
     for (let i = 0; i < 5; i++) await login.execute({ username: String(20 + i), password: "x", peerAddress: "p3" }, scope);
     await expect(login.execute({ username: "30", password: "30", peerAddress: "p3" }, scope)).rejects.toThrow("too many failed logins");
   });

@@ -57,12 +57,34 @@ export interface RateLimiter {
   tryTake(key: string, params: BucketParams): Promise<boolean>;
 }
 
-/** Counts failed logins per username and per peer address. */
+/**
+ * One login attempt admitted by a {@link FailedLoginLimiter}: it holds one
+ * reserved point of its username's and its peer's failure counts until it
+ * is settled by exactly one of these calls. None of them rejects.
+ */
+export interface LoginAttempt {
+  /** The password was wrong: the reserved points stay, as one failure in the window. */
+  failed(): void;
+  /** The password was right: the reserved points are given back. */
+  succeeded(): void;
+  /** The password could not be checked (store failure, call abandoned): the reserved points are given back. */
+  abandoned(): void;
+}
+
+/**
+ * Failed-login limits per username and per peer address (SPEC §6). The
+ * check is atomic with the count: {@link begin} reserves a point before the
+ * password is tested, so attempts made at the same moment (pipelined on one
+ * connection or spread over several) are limited exactly as if they had come
+ * one after another.
+ */
 export interface FailedLoginLimiter {
-  /** @throws LimitExceededError "too many failed logins" when either count is over its limit. */
-  ensureAllowed(username: string, peerAddress: string): Promise<void>;
-  /** Counts one failed login for `username` and for `peerAddress`. */
-  recordFailure(username: string, peerAddress: string): Promise<void>;
-  /** Forgets the failures of `username` after a successful login. */
-  recordSuccess(username: string): Promise<void>;
+  /**
+   * Reserves one attempt for `username` from `peerAddress`. While earlier
+   * attempts are still being checked and the limit would be reached if they
+   * all failed, it waits for them (or for `signal`).
+   * @throws LimitExceededError "too many failed logins" when the failures
+   *   already counted reach the limit; StoreUnavailableError.
+   */
+  begin(username: string, peerAddress: string, signal: AbortSignal): Promise<LoginAttempt>;
 }

@@ -38,17 +38,25 @@ describe("MySQL schema and seeding", () => {
     expect(tables.map((row) => Object.values(row)[0]).sort()).toEqual(["account", "quota"]);
   });
 
-  it("seeds users 1..N once, with scrypt hashes and formula quotas, and re-running adds nothing", async () => {
-    const first = await seedUsers(pool, { users: 250, batchSize: 100 });
-    expect(first.created).toBe(250);
+  it("seeds users 1..N once, with fast salted verifiers and formula quotas, in several batches at once; re-running adds nothing", async () => {
+    const progress: number[] = [];
+    const first = await seedUsers(pool, { users: 250, batchSize: 40, connections: 3, onProgress: (done) => progress.push(done) });
+    expect(first).toMatchObject({ created: 250, existing: 0 });
+    expect(progress).toHaveLength(7);
+    expect(progress.at(-1)).toBe(250);
     const again = await seedUsers(pool, { users: 260, batchSize: 100 });
     expect(again).toMatchObject({ created: 10, existing: 250 });
-    const [rows] = await pool.query<RowDataPacket[]>("SELECT COUNT(*) AS n, SUM(password_hash LIKE 'scrypt$1024$8$1$%') AS hashed FROM account");
-    expect(Number(rows[0]?.["n"])).toBe(260);
-    expect(Number(rows[0]?.["hashed"])).toBe(260);
-    const [plain] = await pool.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM account WHERE password_hash = username");
+    const [rows] = await pool.query<RowDataPacket[]>(
+      "SELECT COUNT(*) AS n, COUNT(DISTINCT password_hash) AS distinct_hashes, SUM(password_hash REGEXP '^sha256[$][A-Za-z0-9+/]{22}==[$][A-Za-z0-9+/]{43}=$') AS fast FROM account",
+    );
+    expect(rows[0]).toMatchObject({ n: 260, distinct_hashes: 260 });
+    expect(Number(rows[0]?.["fast"])).toBe(260);
+    const [plain] = await pool.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM account WHERE password_hash = username OR password_hash LIKE CONCAT('%$', username)");
     expect(Number(plain[0]?.["n"])).toBe(0);
+    const [quotas] = await pool.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM quota");
+    expect(Number(quotas[0]?.["n"])).toBe(260);
     expect(await new MysqlQuotaRepository(pool).quotaOf("200")).toEqual({ read: 603, write: 203 });
+    expect(await new MysqlQuotaRepository(pool).quotaOf("260")).toEqual({ read: 783, write: 263 });
     expect(await new MysqlQuotaRepository(pool).quotaOf("nobody")).toEqual({ read: 3, write: 3 });
   });
 
@@ -60,6 +68,31 @@ describe("MySQL schema and seeding", () => {
     expect(await accounts.checkPassword("12", "12")).toBe(true);
     expect(await accounts.checkPassword("12", "13")).toBe(false);
     expect(await accounts.checkPassword("no-such-user", "x")).toBe(false);
+  });
+
+  it("upgrades a seeded account to a regular scrypt hash on its first successful login, and only then", async () => {
+    const hashOf = async (username: string) => {
+      const [rows] = await pool.query<RowDataPacket[]>("SELECT password_hash FROM account WHERE username = ?", [username]);
+      return rows[0]?.["password_hash"] as string;
+    };
+    const accounts = new MysqlAccountRepository(pool);
+    const seeded = await hashOf("33");
+    expect(seeded.startsWith("sha256$")).toBe(true);
+    expect(await accounts.checkPassword("33", "34")).toBe(false);
+    expect(await hashOf("33")).toBe(seeded);
+    expect(await accounts.checkPassword("33", "33")).toBe(true);
+    const upgraded = await hashOf("33");
+    expect(upgraded).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+    expect(await accounts.checkPassword("33", "33")).toBe(true);
+    expect(await accounts.checkPassword("33", "34")).toBe(false);
+    expect(await hashOf("33")).toBe(upgraded);
+    // A row seeded by an earlier version (scrypt N = 2^10) is upgraded too.
+    await pool.query("UPDATE account SET password_hash = ? WHERE username = '34'", [await hashPassword("34", { N: 1024, r: 8, p: 1 })]);
+    expect(await accounts.checkPassword("34", "34")).toBe(true);
+    expect((await hashOf("34")).startsWith("scrypt$32768$8$1$")).toBe(true);
+    // Seeding again leaves the upgraded rows alone.
+    await seedUsers(pool, { users: 40 });
+    expect(await hashOf("33")).toBe(upgraded);
   });
 });
 
@@ -100,15 +133,17 @@ describe("Redis repositories", () => {
     }
   });
 
-  it("counts failed logins in Redis across limiter instances", async () => {
+  it("counts failed logins in Redis across limiter instances; a right password gives its point back", async () => {
     const limits = { maxFailuresPerUser: 2, maxFailuresPerPeer: 50, windowSeconds: 60 };
     const one = new FlexibleFailedLoginLimiter(limits, { client: redis, keyPrefix: ns.keyPrefix });
     const two = new FlexibleFailedLoginLimiter(limits, { client: redis, keyPrefix: ns.keyPrefix });
-    await one.recordFailure("bob", "10.0.0.1");
-    await two.ensureAllowed("bob", "10.0.0.1");
-    await two.recordFailure("bob", "10.0.0.2");
-    await expect(one.ensureAllowed("bob", "10.0.0.3")).rejects.toThrow("too many failed logins");
-    await one.recordSuccess("bob");
-    await expect(two.ensureAllowed("bob", "10.0.0.3")).resolves.toBeUndefined();
+    const signal = new AbortController().signal;
+    (await one.begin("bob", "10.0.0.1", signal)).succeeded();
+    (await two.begin("bob", "10.0.0.1", signal)).failed();
+    (await one.begin("bob", "10.0.0.2", signal)).failed();
+    await expect(two.begin("bob", "10.0.0.3", signal)).rejects.toThrow("too many failed logins");
+    // The refused attempt left nothing behind: the user key holds the two failures, each peer key its own.
+    expect(await redis.get(`${ns.keyPrefix}login-fail-user:p:bob`)).toBe("2");
+    expect(await redis.get(`${ns.keyPrefix}login-fail-peer:p:10.0.0.3`)).toBe("0");
   });
 });

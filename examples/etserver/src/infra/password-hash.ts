@@ -1,4 +1,4 @@
-import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 
 /** scrypt cost parameters. */
 export interface ScryptParams {
@@ -10,12 +10,11 @@ export interface ScryptParams {
   readonly p: number;
 }
 
-/** Parameters for seeded synthetic users: N = 2^10, r = 8, p = 1 (about 2 ms a hash). */
-export const SEED_SCRYPT_PARAMS: ScryptParams = { N: 2 ** 10, r: 8, p: 1 };
-/** Parameters for every other account: N = 2^15, r = 8, p = 1 (about 85 ms a hash). */
+/** Parameters of every account's password hash: N = 2^15, r = 8, p = 1 (about 85 ms a hash). */
 export const DEFAULT_SCRYPT_PARAMS: ScryptParams = { N: 2 ** 15, r: 8, p: 1 };
 
-const SALT_BYTES = 16;
+/** Bytes of random salt in every stored password (scrypt and the fast verifier). */
+export const SALT_BYTES = 16;
 const HASH_BYTES = 32;
 /** Largest N accepted when verifying, so a corrupt row cannot ask for gigabytes. */
 const MAX_N = 2 ** 20;
@@ -38,13 +37,52 @@ export async function hashPassword(password: string, params: ScryptParams = DEFA
   return `scrypt$${params.N}$${params.r}$${params.p}$${salt.toString("base64")}$${hash.toString("base64")}`;
 }
 
+/** First field of a fast verifier, `sha256$<salt base64>$<hash base64>`. */
+export const FAST_VERIFIER_SCHEME = "sha256";
+
 /**
- * True when `password` matches `encoded` (made by {@link hashPassword}),
- * using the parameters stored in it and a constant-time comparison. A
- * malformed `encoded` gives false.
+ * The fast salted verifier of a seeded synthetic account (SPEC §6):
+ * `sha256$<salt base64>$<SHA-256(salt ‖ password) base64>`. Seeded users'
+ * passwords are public (password = username), so a slow hash would protect
+ * nothing and cost the seed hours; the first successful login replaces it
+ * with a regular scrypt hash ({@link needsUpgrade}). Only `etserver seed`
+ * writes this form.
+ *
+ * @param salt {@link SALT_BYTES} random bytes; a fresh salt by default (the seed passes slices of one bulk buffer).
+ */
+export function fastVerifier(password: string, salt: Uint8Array = randomBytes(SALT_BYTES)): string {
+  const hash = createHash("sha256").update(salt).update(password, "utf8").digest("base64");
+  return `${FAST_VERIFIER_SCHEME}$${Buffer.from(salt.buffer, salt.byteOffset, salt.byteLength).toString("base64")}$${hash}`;
+}
+
+/**
+ * True when a successful login should replace `encoded` with a regular
+ * scrypt hash: it is a fast verifier, or scrypt with a cost below
+ * {@link DEFAULT_SCRYPT_PARAMS} (rows seeded by earlier versions).
+ */
+export function needsUpgrade(encoded: string): boolean {
+  const parts = encoded.split("$");
+  if (parts[0] !== "scrypt") return true;
+  return !(Number(parts[1]) >= DEFAULT_SCRYPT_PARAMS.N && Number(parts[2]) >= DEFAULT_SCRYPT_PARAMS.r);
+}
+
+function verifyFast(password: string, parts: readonly string[]): boolean {
+  if (parts.length !== 3) return false;
+  const salt = Buffer.from(parts[1] ?? "", "base64");
+  const expected = Buffer.from(parts[2] ?? "", "base64");
+  if (salt.length === 0 || expected.length !== 32) return false;
+  const actual = createHash("sha256").update(salt).update(password, "utf8").digest();
+  return timingSafeEqual(actual, expected);
+}
+
+/**
+ * True when `password` matches `encoded` (made by {@link hashPassword}, or
+ * by {@link fastVerifier} for a seeded account), using the parameters stored
+ * in it and a constant-time comparison. A malformed `encoded` gives false.
  */
 export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
   const parts = encoded.split("$");
+  if (parts[0] === FAST_VERIFIER_SCHEME) return verifyFast(password, parts);
   if (parts.length !== 6 || parts[0] !== "scrypt") return false;
   const [N, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
   if (![N, r, p].every((x) => Number.isInteger(x) && x > 0) || N > MAX_N || (N & (N - 1)) !== 0 || r > 64 || p > 16) return false;

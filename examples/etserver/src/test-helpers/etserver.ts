@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createClient, type ClientOptions } from "@dora/runtime";
+import { createClient, DoraError, type ClientOptions } from "@dora/runtime";
 import { createKvServiceClient } from "@dora/tiger/kv/v1";
 import { createEtserver } from "../compose.js";
 import { etserverConfigSchema, type EtserverConfig } from "../infra/config/etserver-config.js";
-import { createPinoLogger } from "../infra/pino-logger.js";
+import { createPinoLogger, type EtserverLogger } from "../infra/pino-logger.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The committed bin shim (runs the built dist). */
@@ -30,9 +30,9 @@ export interface InProcessServer {
   close(): Promise<void>;
 }
 
-/** Starts etserver in process with `config`, listening on a free port. */
-export async function startInProcess(config: EtserverConfig, clientOptions: Partial<ClientOptions> = {}): Promise<InProcessServer> {
-  const etserver = createEtserver(config, createPinoLogger("silent"));
+/** Starts etserver in process with `config`, listening on a free port; `logger` defaults to a silent one. */
+export async function startInProcess(config: EtserverConfig, clientOptions: Partial<ClientOptions> = {}, logger: EtserverLogger = createPinoLogger("silent")): Promise<InProcessServer> {
+  const etserver = createEtserver(config, logger);
   const { host, port } = await etserver.listen();
   const address = `${host}:${port}`;
   const clients: { close(): Promise<void> }[] = [];
@@ -130,4 +130,15 @@ export async function eventually<T>(attempt: () => Promise<T>, timeoutMs = 10_00
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** The DoraError `promise` rejects with; throws when it resolves or rejects with anything else. */
+export async function failureOf(promise: Promise<unknown>): Promise<DoraError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof DoraError) return error;
+    throw error;
+  }
+  throw new Error("expected the call to fail");
 }

@@ -161,6 +161,30 @@ export class RawDoraPeer {
     });
   }
 
+  /**
+   * Sends one DATA frame per entry of `pkgs`, all in ONE socket write (a
+   * pipelined burst), on streams `firstStream`, `firstStream + 2`, …; resolves
+   * with the payloads answered, in the order sent.
+   */
+  pipeline(firstStream: number, pkgs: readonly Uint8Array[]): Promise<Buffer[]> {
+    const frames: Buffer[] = [];
+    const answers = pkgs.map((pkg, i) => {
+      const stream = firstStream + 2 * i;
+      const header = Buffer.alloc(10);
+      header.writeUInt32BE(pkg.length, 0);
+      header.writeUInt32BE(stream, 4);
+      frames.push(header, Buffer.from(pkg));
+      return new Promise<Buffer>((resolve) => {
+        this.waiting.set(stream, (payload) => {
+          this.waiting.delete(stream);
+          resolve(payload);
+        });
+      });
+    });
+    this.socket.write(Buffer.concat(frames));
+    return Promise.all(answers);
+  }
+
   /** Closes the connection. */
   close(): void {
     this.socket.destroy();
