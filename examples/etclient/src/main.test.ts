@@ -26,8 +26,14 @@ describe("main", () => {
   it("prints a usage error on one stderr line and exits 2", async () => {
     const t = io();
     expect(await main(["read", "-k", "1"], t.io)).toBe(ExitCode.Usage);
-    expect(t.err).toEqual([`etclient: --key must be one lowercase letter a-z, got "1" (see 'etclient --help')`]);
+    expect(t.err).toEqual([`etclient: --key must be one lowercase letter a-z, got "1" (see 'etclient read --help')`]);
     expect(t.out).toEqual([]);
+  });
+
+  it("names a flag given without its value, and exits 2", async () => {
+    const t = io();
+    expect(await main(["login", "-u"], t.io)).toBe(ExitCode.Usage);
+    expect(t.err).toEqual([`etclient: -u (--user) needs a value (see 'etclient login --help')`]);
   });
 
   it("reports a configuration error on one line and exits 1 before connecting", async () => {

@@ -1,3 +1,4 @@
+import { Code, DoraError } from "@dora/runtime";
 import { CommandFailure } from "./app/command-failure.js";
 import { KvCommands } from "./app/kv-commands.js";
 import { LetterPayloadApi } from "./app/letter-payload.js";
@@ -43,7 +44,7 @@ export async function main(args: readonly string[], io: MainIo): Promise<number>
     return ExitCode.Ok;
   }
   if (parsed.kind === "usage-error") {
-    io.err(`etclient: ${parsed.message} (see 'etclient --help')`);
+    io.err(`etclient: ${parsed.message} (see 'etclient ${parsed.helpCommand === "" ? "" : `${parsed.helpCommand} `}--help')`);
     return ExitCode.Usage;
   }
   const invocation = parsed.invocation;
@@ -63,7 +64,7 @@ export async function main(args: readonly string[], io: MainIo): Promise<number>
     return ExitCode.Ok;
   } catch (error) {
     if (error instanceof CommandFailure) {
-      io.err(error.message);
+      io.err(error.message + hint(error, invocation));
       return ExitCode.Failure;
     }
     return unexpected(io, error);
@@ -111,6 +112,19 @@ export function failureSummary(total: number, failures: FailureTally): string {
   const shown = top.slice(0, 5).map(([what, count]) => `${what} (${count})`);
   if (top.length > 5) shown.push(`${top.length - 5} more`);
   return `benchmark: ${total} call${total === 1 ? "" : "s"} failed: ${shown.join(", ")}`;
+}
+
+/**
+ * A word of advice after a failure whose cause is recognisable: a server that
+ * does not know `/kv.v1.KvService/Login` is most likely a dora v2 Go server,
+ * which only knows bare method names (SPEC §3.3).
+ */
+function hint(failure: CommandFailure, invocation: Invocation): string {
+  const cause = failure.cause;
+  if (cause instanceof DoraError && cause.code === Code.Unimplemented && !invocation.connection.bareMethodNames) {
+    return " (a dora v2 Go server? add --bare-method-names)";
+  }
+  return "";
 }
 
 function unexpected(io: MainIo, error: unknown): number {

@@ -22,22 +22,29 @@ import { MemorySessionRepository } from "./infra/memory/memory-session-repositor
 import { MemoryValueRepository } from "./infra/memory/memory-value-repository.js";
 import { SyntheticAccountRepository } from "./infra/memory/synthetic-account-repository.js";
 import { MysqlAccountRepository } from "./infra/mysql/mysql-account-repository.js";
-import { createMysqlPool } from "./infra/mysql/mysql-pool.js";
+import { createMysqlPool, MYSQL_CONNECT_TIMEOUT_MS, parseMysqlUrl } from "./infra/mysql/mysql-pool.js";
 import { MysqlQuotaRepository } from "./infra/mysql/mysql-quota-repository.js";
 import type { EtserverLogger } from "./infra/pino-logger.js";
-import { connectRedis, waitForRedis } from "./infra/redis/redis-connection.js";
+import { connectRedis } from "./infra/redis/redis-connection.js";
 import { RedisRateLimiter } from "./infra/redis/redis-rate-limiter.js";
 import { RedisSessionRepository } from "./infra/redis/redis-session-repository.js";
 import { RedisValueRepository } from "./infra/redis/redis-value-repository.js";
+import { classifyRedisError, probeMysql, probeRedis, redisTarget, StoreMisconfiguredError, type MysqlTarget } from "./infra/store-readiness.js";
 
-/** How long startup waits for the stores before serving anyway, in milliseconds. */
-const STARTUP_WAIT_MS = 3000;
+/** How often a MySQL that did not answer at startup is probed again, in milliseconds. */
+const MYSQL_RETRY_MS = 1000;
 
 /** A wired etserver: its dora server and what it holds open. */
 export interface Etserver {
   /** The dora server with KvService and the `auth` and `limit` interceptors. */
   readonly server: Server;
-  /** Binds `server.listenAddress` (port 0: a free port) and returns the real address. */
+  /**
+   * Checks the stores, then binds `server.listenAddress` (port 0: a free
+   * port) and returns the real address. A store that does not answer yet is
+   * logged once and retried; calls get `Unavailable` until it answers.
+   * @throws StoreMisconfiguredError when a store answers but refuses the
+   *   credentials or lacks its database or tables (SPEC §6).
+   */
   listen(): Promise<{ host: string; port: number }>;
   /** Graceful shutdown: closes the server (in-flight calls finish), then the stores. */
   close(): Promise<void>;
@@ -51,8 +58,12 @@ interface Stores {
   readonly limiter: RateLimiter;
   readonly failedLogins: FlexibleFailedLoginLimiter;
   readonly quotaStore: QuotaRepository | undefined;
-  /** Waits (bounded) until the stores answer, so the first calls do not fail while connections open; never throws. */
-  warmUp(): Promise<void>;
+  /**
+   * Looks at the stores once (bounded by their connect timeouts): throws
+   * {@link StoreMisconfiguredError} for a store set up wrongly, logs a store
+   * that does not answer and keeps retrying it.
+   */
+  check(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -95,7 +106,7 @@ export function createEtserver(config: EtserverConfig, logger: EtserverLogger): 
   return {
     server,
     async listen() {
-      await stores.warmUp();
+      await stores.check();
       return server.listen({ host: address.host, port: address.port });
     },
     async close() {
@@ -118,7 +129,7 @@ function memoryStores(config: EtserverConfig): Stores {
     limiter: new MemoryRateLimiter(config.rateLimiter.capacity),
     failedLogins: new FlexibleFailedLoginLimiter(config.loginLimiter),
     quotaStore: undefined,
-    warmUp: () => Promise.resolve(),
+    check: () => Promise.resolve(),
     close: () => {
       sessions.close();
       return Promise.resolve();
@@ -129,8 +140,43 @@ function memoryStores(config: EtserverConfig): Stores {
 /** Accounts and quotas in MySQL; values, sessions, rate limits and failed-login counts in Redis (shared by every instance). */
 function mysqlStores(config: EtserverConfig, logger: EtserverLogger): Stores {
   const pool: Pool = createMysqlPool(config.mysql);
-  const redis: Redis = connectRedis(config.redis, (message) => logger.warn("redis unavailable", { reason: message }));
+  const { host, port, user, database } = parseMysqlUrl(config.mysql.url);
+  const mysqlAt: MysqlTarget = { address: `${host}:${port}`, user, database };
+  const redisAt = redisTarget(config.redis.url);
+  let checked = false;
+  let redisDown = false;
+  let mysqlRetry: NodeJS.Timeout | undefined;
+  // ioredis reports each outage once (SPEC §6: logged once with its address) and reconnects by itself.
+  const redis: Redis = connectRedis(config.redis, (message) => {
+    const probe = classifyRedisError(message, redisAt);
+    if (probe.state === "misconfigured") {
+      // At startup check() stops etserver with this message; later it can only be logged.
+      if (checked) logger.error(probe.message);
+      return;
+    }
+    redisDown = true;
+    logger.warn(`redis at ${redisAt.address} does not answer; retrying, calls get Unavailable until it does`, { reason: message });
+  });
+  redis.on("ready", () => {
+    if (!redisDown) return;
+    redisDown = false;
+    logger.info(`redis at ${redisAt.address} answers again`);
+  });
   const prefix = config.redis.keyPrefix;
+
+  const retryMysql = () => {
+    mysqlRetry = setTimeout(() => {
+      void probeMysql(pool, mysqlAt).then((probe) => {
+        if (mysqlRetry === undefined) return;
+        if (probe.state === "down") return retryMysql();
+        mysqlRetry = undefined;
+        if (probe.state === "ready") logger.info(`mysql at ${mysqlAt.address} answers`);
+        else logger.error(probe.message);
+      });
+    }, MYSQL_RETRY_MS);
+    mysqlRetry.unref();
+  };
+
   return {
     accounts: new MysqlAccountRepository(pool),
     sessions: new RedisSessionRepository(redis, prefix),
@@ -138,13 +184,21 @@ function mysqlStores(config: EtserverConfig, logger: EtserverLogger): Stores {
     limiter: new RedisRateLimiter(redis, prefix),
     failedLogins: new FlexibleFailedLoginLimiter(config.loginLimiter, { client: redis, keyPrefix: prefix }),
     quotaStore: new MysqlQuotaRepository(pool),
-    async warmUp() {
-      // A store that is down is not fatal: calls get Unavailable until it answers (SPEC §6).
-      const [redisReady, mysqlReady] = await Promise.allSettled([waitForRedis(redis, STARTUP_WAIT_MS), pool.query("SELECT 1 FROM account LIMIT 1")]);
-      if (redisReady.status === "rejected") logger.warn("redis is not ready; serving anyway", { reason: String(redisReady.reason) });
-      if (mysqlReady.status === "rejected") logger.warn("mysql is not ready (run etserver migrate?); serving anyway", { reason: String(mysqlReady.reason) });
+    async check() {
+      const [mysqlProbe, redisProbe] = await Promise.all([
+        probeMysql(pool, mysqlAt),
+        probeRedis(redis, redisAt, Math.max(config.redis.commandTimeoutMs, MYSQL_CONNECT_TIMEOUT_MS)),
+      ]);
+      checked = true;
+      for (const probe of [mysqlProbe, redisProbe]) if (probe.state === "misconfigured") throw new StoreMisconfiguredError(probe.message);
+      if (mysqlProbe.state === "down") {
+        logger.warn(`mysql at ${mysqlAt.address} does not answer yet; retrying, calls get Unavailable until it does`, { reason: mysqlProbe.reason });
+        retryMysql();
+      }
     },
     async close() {
+      if (mysqlRetry !== undefined) clearTimeout(mysqlRetry);
+      mysqlRetry = undefined;
       await Promise.allSettled([pool.end(), redis.quit().catch(() => redis.disconnect())]);
     },
   };

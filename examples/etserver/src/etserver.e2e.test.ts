@@ -5,6 +5,7 @@ import path from "node:path";
 import { Code, createClient, DoraError } from "@dora/runtime";
 import { Code as Status, createKvServiceClient } from "@dora/tiger/kv/v1";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import mysql from "mysql2/promise";
 import { migrate } from "./infra/mysql/migrate.js";
 import { createMysqlPool } from "./infra/mysql/mysql-pool.js";
 import { seedUsers } from "./infra/mysql/seed.js";
@@ -197,6 +198,17 @@ describe("mutual TLS", () => {
     }
   });
 
+  it.each([
+    ["swapped certificate and key files", { cert: "server.key", key: "server.pem" }, /^etserver: server\.certFile: \S+server\.key is not a PEM certificate \(it holds a private key: are --cert-file and --key-file swapped\?\)\n$/],
+    ["a key that is not the certificate's", { cert: "server.pem", key: "client.key" }, /^etserver: server\.keyFile: \S+client\.key does not belong to the certificate in \S+server\.pem\n$/],
+    ["a CA file that holds a key", { cert: "server.pem", key: "server.key", ca: "ca.key" }, /^etserver: server\.caFile: \S+ca\.key is not a PEM certificate \(it holds a private key\)\n$/],
+  ])("names the file and exits 1 for %s", async (_what, files: { cert: string; key: string; ca?: string }, message) => {
+    const file = (name: string) => path.join(certs, name);
+    const result = await runEtserver(["serve", "--listen", "127.0.0.1:0", "--tls", "--cert-file", file(files.cert), "--key-file", file(files.key), "--ca-file", file(files.ca ?? "ca.pem")]);
+    expect(result).toMatchObject({ code: 1, stdout: "" });
+    expect(result.stderr).toMatch(message);
+  });
+
   it("names a missing certificate file and exits 1", async () => {
     const result = await runEtserver(["serve", "--listen", "127.0.0.1:0", "--tls", "--cert-file", path.join(tmp, "nope.pem")]);
     expect(result.code).toBe(1);
@@ -218,7 +230,6 @@ describe("command line", () => {
     ["quota.source mysql with the memory store", ["--config", "CONFIG"], /quota\.source: "mysql" needs store: mysql/, "quota: { source: mysql }\n"],
     ["--workers 2 with the memory store", ["--workers", "2"], /--workers: 2 workers need store: mysql/],
     ["a bad --store", ["--store", "postgres"], /--store: /],
-    ["an unknown flag", ["--bogus"], /Unknown argument/],
   ];
   for (const [what, args, message, yaml] of configErrors) {
     it(`stops with one line on stderr and exit code 1 for ${what}`, async () => {
@@ -237,14 +248,15 @@ describe("command line", () => {
     expect(result.stderr).toMatch(/--workers: 2 workers need store: mysql/);
   });
 
-  it("has --help for every command", async () => {
-    for (const args of [["--help"], ["serve", "--help"], ["migrate", "--help"], ["seed", "--help"]]) {
-      const result = await runEtserver(args);
-      expect(result.code).toBe(0);
-      expect(result.stdout).toMatch(/Usage: etserver/);
-    }
-    expect((await runEtserver(["seed", "--help"])).stdout).toMatch(/--users/);
-    expect((await runEtserver(["--help"])).stdout).toMatch(/--memory-users/);
+  it("names a usage error on one line and exits 2 (more cases in main.test.ts)", async () => {
+    const result = await runEtserver(["--listne", "127.0.0.1:0"]);
+    expect(result).toMatchObject({ code: 2, stdout: "", stderr: "etserver: unknown argument: listne (see 'etserver --help')\n" });
+  });
+
+  it("prints --help on stdout and exits 0 (its shape is checked in main.test.ts)", async () => {
+    const result = await runEtserver(["seed", "--help"]);
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(result.stdout).toMatch(/^Usage: etserver seed --users N \[options\]\n/);
   });
 
   it("migrate is idempotent and seed adds nothing twice, through the bin", async () => {
@@ -258,6 +270,74 @@ describe("command line", () => {
     expect(seeded.code).toBe(0);
     expect(seeded.stdout).toMatch(/seeded users 1\.\.25 in .* rows\/s\): 5 created, 20 already existed/);
     expect((await runEtserver(["seed", "--users", "25"], { env })).stdout).toMatch(/0 created, 25 already existed/);
+  });
+});
+
+describe("stores at startup (SPEC §6: misconfigured stops startup, down is retried)", () => {
+  const env = (mysqlUrl: string, redisUrl = SHARED_REDIS_URL) => ({ ETSERVER_STORE: "mysql", ETSERVER_MYSQL_URL: mysqlUrl, ETSERVER_REDIS_URL: redisUrl, ETSERVER_LOG_LEVEL: "warn" });
+  const empty = `${ns.database}_empty`;
+  beforeAll(async () => {
+    const connection = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root" });
+    await connection.query(`CREATE DATABASE IF NOT EXISTS \`${empty}\``);
+    await connection.end();
+  });
+  afterAll(() => dropTestDatabase(empty));
+
+  it.each([
+    [
+      "a wrong MySQL password",
+      () => `mysql://root:not-the-password@127.0.0.1:3306/${ns.database}`,
+      /^etserver: mysql at 127\.0\.0\.1:3306 refused user root \(access denied\): fix the user and password in mysql\.url or ETSERVER_MYSQL_URL\n$/,
+    ],
+    ["an unknown database", () => `mysql://root@127.0.0.1:3306/${ns.database}_absent`, /^etserver: mysql at 127\.0\.0\.1:3306 has no database \w+_absent: create it with 'etserver migrate'/],
+    ["missing tables", () => `mysql://root@127.0.0.1:3306/${empty}`, /^etserver: mysql at 127\.0\.0\.1:3306: database \w+_empty has no table account: create the tables with 'etserver migrate'\n$/],
+  ])("stops with one line naming the store and the fix, exit 1, for %s", async (_what, url, message) => {
+    const result = await runEtserver(["serve", "--listen", "127.0.0.1:0"], { env: env(url()) });
+    expect(result).toMatchObject({ code: 1, stdout: "" });
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(result.stderr).not.toContain("not-the-password");
+  });
+
+  it("serves when Redis answers late: logs it once with its address, answers Unavailable meanwhile, then serves by itself", async () => {
+    const port = await freePort();
+    const redis = new PrivateRedis(port);
+    const server = await spawnEtserver(["serve", "--listen", "127.0.0.1:0", "--log-level", "info"], { env: env(ns.mysqlUrl, `redis://127.0.0.1:${port}/0`) });
+    const client = createClient({ address: server.address, timeoutMs: 3000 });
+    try {
+      const kv = createKvServiceClient(client);
+      expect((await failure(kv.login({ username: "7", password: "7" }))).code).toBe(Code.Unavailable);
+      await redis.start();
+      const token = await eventually(async () => {
+        const response = await kv.login({ username: "7", password: "7" });
+        if (response.token === "") throw new Error("no token");
+        return response.token;
+      });
+      await kv.writeSecureMessage({ key: "late", value: "v" }, { meta: { username: "7", token } });
+      expect((await kv.readSecureMessage({ key: "late" }, { meta: { username: "7", token } })).value).toBe("v");
+      const lines = server.stderr().trimEnd().split("\n");
+      expect(lines.filter((l) => l.includes(`redis at 127.0.0.1:${port} does not answer`))).toHaveLength(1);
+      expect(lines.filter((l) => l.includes(`redis at 127.0.0.1:${port} answers again`))).toHaveLength(1);
+      expect(server.stderr()).not.toMatch(/mysql at/);
+    } finally {
+      await client.close();
+      await server.stop();
+      await redis.stop();
+    }
+  });
+
+  it("serves while MySQL does not answer: logs it once with its address and answers Unavailable", async () => {
+    const port = await freePort();
+    const server = await spawnEtserver(["serve", "--listen", "127.0.0.1:0"], { env: env(`mysql://root@127.0.0.1:${port}/${ns.database}`) });
+    const client = createClient({ address: server.address, timeoutMs: 3000 });
+    try {
+      expect((await failure(createKvServiceClient(client).login({ username: "7", password: "7" }))).code).toBe(Code.Unavailable);
+      const lines = server.stderr().trimEnd().split("\n");
+      expect(lines.filter((l) => l.includes(`mysql at 127.0.0.1:${port} does not answer yet`))).toHaveLength(1);
+    } finally {
+      await client.close();
+      await server.stop();
+    }
   });
 });
 

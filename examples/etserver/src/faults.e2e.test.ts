@@ -89,9 +89,9 @@ describe("etserver killed (kill -9 of its own PID)", () => {
     const exited = once(client, "exit");
     const redis = new Redis(SHARED_REDIS_URL);
     try {
-      // Kill etserver once the benchmark has written through it (its value is in Redis).
+      // Kill etserver once the benchmark has written through it (its value is in Redis, under the 2000-byte key etclient sends).
       await eventually(async () => {
-        if ((await redis.exists(`${prefix}v:${ownedKey(USER, "a")}`)) === 0) throw new Error(`no write yet (etclient: ${stderr})`);
+        if ((await redis.exists(`${prefix}v:${ownedKey(USER, "a".repeat(2000))}`)) === 0) throw new Error(`no write yet (etclient: ${stderr})`);
       }, 20_000);
       await kill9(server);
       const [code] = (await exited) as [number | null];

@@ -1,12 +1,13 @@
 import cluster from "node:cluster";
-import yargs, { type Argv } from "yargs";
+import { COMMON_OPTIONS, parseArgs, SERVE_OPTIONS } from "./cli/parse-args.js";
 import { createEtserver, type Etserver } from "./compose.js";
 import { ConfigError, loadEtserverConfig, type EtserverConfig, type FlagOverride } from "./infra/config/etserver-config.js";
 import { migrate } from "./infra/mysql/migrate.js";
 import { createMysqlPool } from "./infra/mysql/mysql-pool.js";
-import { DEFAULT_SEED_BATCH_SIZE, DEFAULT_SEED_CONNECTIONS, seedUsers } from "./infra/mysql/seed.js";
+import { DEFAULT_SEED_CONNECTIONS, seedUsers } from "./infra/mysql/seed.js";
 import { createSeedProgress, formatSeedSummary } from "./infra/seed-progress.js";
 import { createPinoLogger } from "./infra/pino-logger.js";
+import { StoreMisconfiguredError } from "./infra/store-readiness.js";
 
 /** What {@link main} talks to; the bin passes the process's own. */
 export interface MainIo {
@@ -26,107 +27,48 @@ export interface MainIo {
   readonly stopSignal: Promise<string>;
 }
 
-type Route = { kind: "serve" } | { kind: "migrate" } | { kind: "seed"; users: number; batchSize: number };
-
-/** Flags that override config keys, by yargs name. */
-const SERVE_FLAGS: readonly { name: string; key: string }[] = [
-  { name: "listen", key: "server.listenAddress" },
-  { name: "store", key: "store" },
-  { name: "tls", key: "server.enableTls" },
-  { name: "cert-file", key: "server.certFile" },
-  { name: "key-file", key: "server.keyFile" },
-  { name: "ca-file", key: "server.caFile" },
-  { name: "workers", key: "server.workers" },
-  { name: "log-level", key: "log.level" },
-  { name: "memory-users", key: "memory.users" },
-];
-
-function commonOptions(y: Argv): Argv {
-  return y
-    .option("config", { type: "string", describe: "config.yaml to use (default: next to the executable, else the working directory)" })
-    .option("log-level", { type: "string", describe: "debug | info | warn | error | silent" });
-}
-
-function serveOptions(y: Argv): Argv {
-  return commonOptions(y)
-    .usage("Usage: $0 [serve] [options]\n       $0 migrate [options]\n       $0 seed --users N [options]")
-    .option("listen", { type: "string", describe: "HOST:PORT to listen on (port 0: a free port)" })
-    .option("store", { type: "string", describe: "memory | mysql (mysql: accounts and quotas in MySQL, values and sessions in Redis)" })
-    .option("tls", { type: "boolean", describe: "serve mutual TLS (--no-tls: plaintext)" })
-    .option("cert-file", { type: "string", describe: "PEM server certificate" })
-    .option("key-file", { type: "string", describe: "PEM server key" })
-    .option("ca-file", { type: "string", describe: "PEM CA that signs client certificates" })
-    .option("workers", { type: "number", describe: "processes sharing the port (node:cluster); > 1 needs --store mysql" })
-    .option("memory-users", { type: "number", describe: "size of the memory store's synthetic fleet (users 1..N)" });
-}
+/** Exit codes: 0 done, 1 a configuration, store or startup error, 2 a usage error (SPEC §6). */
+export const ExitCode = { Ok: 0, Failure: 1, Usage: 2 } as const;
 
 /**
  * etserver's command line (SPEC §6): `serve` (default), `migrate`, `seed`.
  * Returns the exit code: 0 after a clean shutdown or a finished command, 1
- * for a configuration or startup error (one line on stderr).
+ * for a configuration, store or startup error, 2 for a usage error; either
+ * error is one line on stderr.
  */
 export async function main(args: readonly string[], io: MainIo): Promise<number> {
-  let route: Route | undefined;
-  let output = "";
-  let failure: string | undefined;
-  const parser = yargs()
-    .scriptName("etserver")
-    .command(["serve", "$0"], "serve KvService (default command)", serveOptions, () => {
-      route = { kind: "serve" };
-    })
-    .command("migrate", "create the MySQL database (if missing) and its tables; idempotent", (y) => commonOptions(y).usage("Usage: $0 migrate [options]"), () => {
-      route = { kind: "migrate" };
-    })
-    .command(
-      "seed",
-      "create users 1..N in MySQL (password = username, quota by the formula)",
-      (y) =>
-        commonOptions(y)
-          .usage("Usage: $0 seed --users N [options]")
-          .option("users", { type: "number", demandOption: true, describe: "create users 1..N" })
-          .option("batch-size", { type: "number", default: DEFAULT_SEED_BATCH_SIZE, describe: "rows per INSERT" }),
-      (argv) => {
-        route = { kind: "seed", users: argv["users"], batchSize: argv["batch-size"] };
-      },
-    )
-    .strict()
-    .help()
-    .version(false)
-    .fail((message, error) => {
-      failure = message ?? error?.message ?? "invalid command line";
-    })
-    .wrap(100);
-  const argv = (await parser.parseAsync([...args], {}, (_error: unknown, _argv: unknown, text: string) => {
-    output = text;
-  })) as Record<string, unknown>;
-  if (failure !== undefined) {
-    io.err(`etserver: ${failure.split("\n")[0]}`);
-    return 1;
+  const parsed = await parseArgs(args);
+  if (parsed.kind === "help") {
+    io.out(parsed.text);
+    return ExitCode.Ok;
   }
-  if (argv["help"] === true || route === undefined) {
-    if (output !== "") io.out(output);
-    return 0;
+  if (parsed.kind === "usage-error") {
+    io.err(`etserver: ${parsed.message} (see 'etserver ${parsed.helpCommand === "" ? "" : `${parsed.helpCommand} `}--help')`);
+    return ExitCode.Usage;
   }
+  const { command, argv } = parsed;
 
   let config: EtserverConfig;
   try {
-    const flags: FlagOverride[] = SERVE_FLAGS.filter((f) => f.name in argv).map((f) => ({ key: f.key, flag: `--${f.name}`, value: argv[f.name] }));
+    const flags: FlagOverride[] = [...COMMON_OPTIONS, ...SERVE_OPTIONS]
+      .filter((o) => o.configKey !== undefined && argv[o.name] !== undefined)
+      .map((o) => ({ key: o.configKey ?? "", flag: `--${o.name}`, value: argv[o.name] }));
     config = loadEtserverConfig({ file: argv["config"] as string | undefined, executableDir: io.executableDir, cwd: io.cwd, env: io.env, flags });
   } catch (error) {
     if (error instanceof ConfigError) {
       io.err(`etserver: ${error.message}`);
-      return 1;
+      return ExitCode.Failure;
     }
     throw error;
   }
 
-  switch (route.kind) {
+  switch (command.kind) {
     case "serve":
       return config.server.workers > 1 && cluster.isPrimary ? servePrimary(config, io) : serve(config, io);
     case "migrate":
       return runMigrate(config, io);
     case "seed":
-      return runSeed(config, io, route.users, route.batchSize);
+      return runSeed(config, io, command.users, command.batchSize);
   }
 }
 
@@ -156,9 +98,11 @@ async function serve(config: EtserverConfig, io: MainIo): Promise<number> {
   try {
     address = await etserver.listen();
   } catch (error) {
-    io.err(`etserver: cannot listen on ${config.server.listenAddress}: ${error instanceof Error ? error.message : String(error)}`);
+    // SPEC §6: a store set up wrongly stops startup with one line naming the store and the fix.
+    if (error instanceof StoreMisconfiguredError) io.err(`etserver: ${error.message}`);
+    else io.err(`etserver: cannot listen on ${config.server.listenAddress}: ${error instanceof Error ? error.message : String(error)}`);
     await etserver.close().catch(() => undefined);
-    return 1;
+    return ExitCode.Failure;
   }
   if (cluster.isWorker) process.send?.({ type: "etserver-listening", host: address.host, port: address.port } satisfies ListeningMessage);
   else io.out(`etserver listening on ${formatHostPort(address)}`);

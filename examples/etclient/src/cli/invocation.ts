@@ -19,7 +19,7 @@ export interface ConnectionFlags {
   readonly caFile: string | undefined;
   /** `--timeout-ms`: per-call timeout in milliseconds. Default 5000. */
   readonly timeoutMs: number;
-  /** `--bare-method-names`: send `Login` instead of `/kv.v1.KvService/Login` (dora v2 Go servers). */
+  /** `--bare-method-names`: a dora v2 Go server: send `Login` instead of `/kv.v1.KvService/Login`, and keep to 64 KiB frames. */
   readonly bareMethodNames: boolean;
   /** `--config FILE`: config.yaml to read instead of the one next to the executable or in the cwd. */
   readonly configFile: string | undefined;
@@ -68,4 +68,9 @@ export type Invocation = CommandsInvocation | BenchmarkInvocation;
 export type ParseOutcome =
   | { readonly kind: "run"; readonly invocation: Invocation }
   | { readonly kind: "help"; readonly text: string }
-  | { readonly kind: "usage-error"; readonly message: string };
+  | {
+      readonly kind: "usage-error";
+      readonly message: string;
+      /** The command whose help to point to (`login`, `benchmark read`; "" for `etclient --help`). */
+      readonly helpCommand: string;
+    };

@@ -79,7 +79,7 @@ describe("parseArgs", () => {
       durationSeconds: 1.5,
       json: true,
     });
-    expect((await run("benchmark", "read")).requests).toBe(1);
+    expect(await run("benchmark", "read")).toMatchObject({ kind: "benchmark", requests: 1 });
   });
 
   it.each([
@@ -105,9 +105,30 @@ describe("parseArgs", () => {
     [["write", "--size", "61441"], "--size must be an integer from 1 to 61440, got 61441"],
     [["login", "--size", "5"], "unknown argument: size"],
     [["read", "-u", ""], "--user must not be empty"],
-    [[], "Not enough non-option arguments"],
+    [[], "missing command (expected login, read, write or benchmark)"],
+    [["login", "-u"], "-u (--user) needs a value"],
+    [["login", "-u", "-p", "1"], "-u (--user) needs a value"],
+    [["login", "--password"], "--password needs a value"],
+    [["benchmark", "read", "-k"], "-k (--key) needs a value"],
+    [["benchmark", "read", "-c", "--json"], "-c (--concurrency) needs a value"],
+    [["read", "--address"], "--address needs a value"],
+    [["read", "--timeout-ms"], "--timeout-ms needs a value"],
+    [["write", "--size"], "--size needs a value"],
+    [["login", "--config"], "--config needs a value"],
   ])("rejects %j naming the bad argument", async (args, message) => {
     expect(await usage(...args)).toContain(message);
+  });
+
+  it.each([
+    [["login", "-u"], "login"],
+    [["benchmark", "read", "-k"], "benchmark read"],
+    [["benchmark", "delete"], "benchmark"],
+    [["login,read", "-k", "1"], "login,read"],
+    [["delete"], ""],
+    [["-u", "100"], ""],
+  ])("points %j to the help of %j", async (args, command) => {
+    const outcome = await parseArgs(args);
+    expect(outcome).toMatchObject({ kind: "usage-error", helpCommand: command });
   });
 
   it.each([[["--help"]], [["login", "--help"]], [["benchmark", "--help"]], [["benchmark", "write", "-h"]], [["login,read", "--help"]], [["read", "-k", "1", "--help"]]])(
@@ -118,6 +139,41 @@ describe("parseArgs", () => {
       if (outcome.kind === "help") expect(outcome.text).toMatch(/^Usage|^etclient/);
     },
   );
+
+  it("keeps help as short as the original's: every line fits 80 columns, and the root help points to each command's", async () => {
+    const help = async (...args: string[]) => {
+      const outcome = await parseArgs(args);
+      if (outcome.kind !== "help") throw new Error(`expected help for ${args.join(" ")}`);
+      return outcome.text.split("\n");
+    };
+    const root = await help("--help");
+    expect(root.length).toBeLessThanOrEqual(13);
+    expect(root[0]).toMatch(/^Usage: etclient /);
+    expect(root[1]).toContain("etclient COMMAND --help");
+    for (const args of [["--help"], ["login", "-h"], ["read", "-h"], ["write", "-h"], ["login,write,read", "-h"], ["benchmark", "-h"], ["benchmark", "read", "-h"], ["benchmark", "write", "-h"]]) {
+      for (const line of await help(...args)) expect(line.length, `${args.join(" ")}: ${line}`).toBeLessThanOrEqual(80);
+    }
+    expect((await help("benchmark", "--help")).length).toBeLessThanOrEqual(10);
+  });
+
+  it.each([
+    [["login", "--help"], ["--user", "--password"], 14],
+    [["read", "--help"], ["--user", "--password", "--key", "--size"], 16],
+    [["write", "--help"], ["--user", "--password", "--key", "--value", "--size"], 17],
+    [["benchmark", "read", "--help"], ["--user", "--password", "--key", "--size", "--concurrency", "--requests", "--duration", "--json"], 20],
+  ])("%j lists the command's own options first, then the connection options under their own heading", async (args, own, maxLines) => {
+    const outcome = await parseArgs(args);
+    if (outcome.kind !== "help") throw new Error("expected help");
+    const lines = outcome.text.split("\n");
+    expect(lines.length).toBeLessThanOrEqual(maxLines);
+    const heading = lines.indexOf("Connection options:");
+    expect(heading).toBeGreaterThan(0);
+    const flagsIn = (part: string[]) => part.flatMap((line) => /^\s+(?:-\w, )?(--[\w-]+)/.exec(line)?.[1] ?? []);
+    expect(flagsIn(lines.slice(0, heading))).toEqual(own);
+    expect(flagsIn(lines.slice(heading))).toEqual(["--address", "--tls", "--ca-file", "--cert-file", "--key-file", "--timeout-ms", "--bare-method-names", "--config"]);
+    // Every option has its description on its own line (none is cut off or wrapped).
+    for (const line of lines.filter((l) => /^\s+-/.test(l))) expect(line).toMatch(/^\s+(?:-\w, )?--[\w-]+(?: \S+)?\s{2,}\S.*\S$/);
+  });
 
   it("shows the benchmark options only under benchmark", async () => {
     const root = await parseArgs(["--help"]);

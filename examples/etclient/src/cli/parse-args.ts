@@ -1,124 +1,99 @@
 import yargs, { type Argv } from "yargs";
-import { DEFAULT_PAYLOAD_SIZE } from "../app/letter-payload.js";
+import { helpText, type HelpTopic } from "./help.js";
 import type { BenchmarkMethodName, ConnectionFlags, Credentials, Invocation, KvCommandName, ParseOutcome } from "./invocation.js";
+import { accountOptionsFor, ACCOUNT_OPTIONS, BENCHMARK_OPTIONS, CONNECTION_OPTIONS, DEFAULT_TIMEOUT_MS, MAX_PAYLOAD_SIZE, valueTakingFlags, type OptionSpec } from "./options.js";
 import { UsageError, parseAddress, parseInteger, parseLetter, parseNonEmpty, parseSeconds } from "./validators.js";
 
-/** Largest `--size`: the largest value etserver accepts by default (60 KiB, SPEC §6). */
-export const MAX_PAYLOAD_SIZE = 61_440;
-
-/** Default per-call timeout, milliseconds (SPEC §7). */
-export const DEFAULT_TIMEOUT_MS = 5000;
+export { DEFAULT_TIMEOUT_MS, MAX_PAYLOAD_SIZE };
 
 const KV_COMMANDS: readonly KvCommandName[] = ["login", "read", "write"];
-const CONNECTION_GROUP = "Connection:";
+const VALUE_FLAGS = valueTakingFlags();
 
 /**
  * Parses etclient's command line (SPEC §7) without side effects: nothing is
  * printed and the process is never exited; the caller gets a
- * {@link ParseOutcome}. yargs only tokenizes and routes; every value is then
+ * {@link ParseOutcome}. `--help` is answered from the option table (see
+ * help.ts); otherwise yargs tokenizes and routes, and every value is then
  * validated here so that each usage error names its flag.
  *
  * @param args the arguments after the script name (`hideBin(process.argv)`).
  */
 export async function parseArgs(args: readonly string[]): Promise<ParseOutcome> {
+  const topic = helpTopic(args);
+  const helpCommand = topicCommand(topic);
+  const end = args.indexOf("--");
+  const options = end < 0 ? args : args.slice(0, end);
+  if (options.includes("--help") || options.includes("-h")) return { kind: "help", text: helpText(topic) };
+
   let route: Route | undefined;
-  let helpText = "";
-  const parser = buildParser((r) => {
-    route = r;
-  });
   let argv: Record<string, unknown>;
   try {
-    argv = (await parser.parseAsync([...args], {}, (_err: unknown, _argv: unknown, output: string) => {
-      helpText = output;
-    })) as Record<string, unknown>;
+    argv = (await buildParser((r) => (route = r)).parseAsync([...args])) as Record<string, unknown>;
   } catch (error) {
-    return { kind: "usage-error", message: usageMessage(error, args) };
+    return { kind: "usage-error", message: usageMessage(error, args), helpCommand };
   }
-  if (argv["help"] === true) return { kind: "help", text: helpText };
-  if (route === undefined) return { kind: "usage-error", message: "missing command (expected login, read, write or benchmark)" };
+  if (route === undefined) return { kind: "usage-error", message: "missing command (expected login, read, write or benchmark)", helpCommand };
   try {
     return { kind: "run", invocation: toInvocation(route, argv) };
   } catch (error) {
-    if (error instanceof UsageError) return { kind: "usage-error", message: error.message };
+    if (error instanceof UsageError) return { kind: "usage-error", message: error.message, helpCommand };
     throw error;
   }
 }
 
 type Route = { kind: "commands"; commands: string } | { kind: "benchmark"; method: BenchmarkMethodName };
 
+/** Adds `specs` to a yargs command. A flag that takes a value must be given one (`requiresArg`): `login -u` is a usage error. */
+function addOptions(y: Argv, specs: readonly OptionSpec[]): Argv {
+  for (const spec of specs) {
+    y.option(spec.name, {
+      type: spec.type,
+      ...(spec.alias === undefined ? {} : { alias: spec.alias }),
+      ...(spec.default === undefined ? {} : { default: spec.default }),
+      ...(spec.type === "boolean" ? {} : { requiresArg: true }),
+    });
+  }
+  return y;
+}
+
 function buildParser(onRoute: (route: Route) => void): Argv {
   const benchmarkMethod = (method: BenchmarkMethodName) => ({
     command: method,
-    describe: method === "read" ? "measure ReadSecureMessage of --key" : "measure WriteSecureMessage of --key = --value",
-    builder: (y: Argv) => {
-      accountOptions(y.usage(`Usage: $0 benchmark ${method} [options]`), true, method === "write");
-      return y
-        .option("concurrency", { alias: "c", type: "number", default: 1, describe: "concurrent workers" })
-        .option("requests", { alias: "r", type: "number", describe: "requests per worker [default: 1]" })
-        .option("duration", { type: "number", describe: "run for this many seconds instead of --requests" })
-        .option("json", { type: "boolean", default: false, describe: "print only the report object, as one line of JSON" });
-    },
+    describe: false as const,
+    builder: (y: Argv) => addOptions(y, [...accountOptionsFor(true, method === "write"), ...BENCHMARK_OPTIONS]),
     handler: () => onRoute({ kind: "benchmark", method }),
   });
-  return yargs()
-    .scriptName("etclient")
-    .usage(
-      "Usage: $0 COMMAND[,COMMAND...] [options]\n\n" +
-        "Commands separated by ',' run left to right in one session, e.g. '$0 login,read -u 1 -p 1 -k a'.",
-    )
-    .command("login", "log in as --user with --password", (y) => accountOptions(y.usage("Usage: $0 login [options]"), false, false), () =>
-      onRoute({ kind: "commands", commands: "login" }),
-    )
-    .command("read", "read --key", (y) => accountOptions(y.usage("Usage: $0 read [options]"), true, false), () => onRoute({ kind: "commands", commands: "read" }))
-    .command("write", "write --key = --value", (y) => accountOptions(y.usage("Usage: $0 write [options]"), true, true), () =>
-      onRoute({ kind: "commands", commands: "write" }),
-    )
-    .command(
-      "benchmark",
-      "load-test read or write: 'benchmark read|write'",
-      (y) =>
-        y
-          .usage("Usage: $0 benchmark read|write [options]")
-          .command(benchmarkMethod("read"))
-          .command(benchmarkMethod("write"))
-          .demandCommand(1, "benchmark needs a method: read or write"),
-    )
-    .command(
-      "$0 <commands>",
-      "composed commands, e.g. login,write,read",
-      (y) => accountOptions(y.positional("commands", { type: "string", describe: "login, read, write separated by ','" }), true, true),
-      (argv) => onRoute({ kind: "commands", commands: String(argv["commands"]) }),
-    )
-    .option("address", { type: "string", group: CONNECTION_GROUP, describe: "server HOST:PORT [default: config server.address, else 127.0.0.1:8443]" })
-    .option("tls", { type: "boolean", group: CONNECTION_GROUP, describe: "connect with TLS (--no-tls to disable) [default: config server.enableTls]" })
-    .option("cert-file", { type: "string", group: CONNECTION_GROUP, describe: "PEM client certificate (mutual TLS)" })
-    .option("key-file", { type: "string", group: CONNECTION_GROUP, describe: "PEM client private key (mutual TLS)" })
-    .option("ca-file", { type: "string", group: CONNECTION_GROUP, describe: "PEM CA certificate that signs the server's" })
-    .option("timeout-ms", { type: "number", default: DEFAULT_TIMEOUT_MS, group: CONNECTION_GROUP, describe: "per-call timeout in milliseconds" })
-    .option("bare-method-names", { type: "boolean", default: false, group: CONNECTION_GROUP, describe: "send bare method names (Login), for dora v2 Go servers" })
-    .option("config", { type: "string", describe: "config.yaml to use [default: next to the executable, else the working directory]" })
-    .alias("help", "h")
+  const kvCommand = (name: KvCommandName, withKey: boolean, withValue: boolean) => ({
+    command: name,
+    describe: false as const,
+    builder: (y: Argv) => addOptions(y, accountOptionsFor(withKey, withValue)),
+    handler: () => onRoute({ kind: "commands", commands: name }),
+  });
+  return addOptions(
+    yargs()
+      .scriptName("etclient")
+      .command(kvCommand("login", false, false))
+      .command(kvCommand("read", true, false))
+      .command(kvCommand("write", true, true))
+      .command("benchmark", false, (y) => y.command(benchmarkMethod("read")).command(benchmarkMethod("write")).demandCommand(1, "benchmark needs a method: read or write"))
+      .command(
+        "$0 [commands]",
+        false,
+        (y) => addOptions(y.positional("commands", { type: "string" }), accountOptionsFor(true, true)),
+        (argv) => {
+          if (typeof argv["commands"] === "string") onRoute({ kind: "commands", commands: argv["commands"] });
+        },
+      ),
+    CONNECTION_OPTIONS,
+  )
+    .help(false)
     .version(false)
     .strict()
     .parserConfiguration({ "duplicate-arguments-array": false })
-    .wrap(100)
     .exitProcess(false)
     .fail((message, error) => {
       throw error ?? new UsageError(message);
     });
-}
-
-function accountOptions(y: Argv, withKey: boolean, withValue: boolean): Argv {
-  y.option("user", { alias: "u", type: "string", default: "1", describe: "username" }).option("password", {
-    alias: "p",
-    type: "string",
-    default: "1",
-    describe: "password",
-  });
-  if (withKey) y.option("key", { alias: "k", type: "string", default: "a", describe: "key, one letter a-z" });
-  if (withValue) y.option("value", { alias: "v", type: "string", default: "a", describe: "value, one letter a-z" });
-  if (withKey) y.option("size", { type: "number", default: DEFAULT_PAYLOAD_SIZE, describe: "bytes of key and value on the wire (the letter repeated)" });
-  return y;
 }
 
 function toInvocation(route: Route, argv: Record<string, unknown>): Invocation {
@@ -127,7 +102,7 @@ function toInvocation(route: Route, argv: Record<string, unknown>): Invocation {
     password: typeof argv["password"] === "string" ? argv["password"] : "",
     key: parseLetter("--key", argv["key"] ?? "a"),
     value: parseLetter("--value", argv["value"] ?? "a"),
-    size: parseInteger("--size", argv["size"] ?? DEFAULT_PAYLOAD_SIZE, 1, MAX_PAYLOAD_SIZE),
+    size: parseInteger("--size", argv["size"] ?? ACCOUNT_OPTIONS.size.default, 1, MAX_PAYLOAD_SIZE),
   };
   const connection = toConnection(argv);
   if (route.kind === "commands") return { kind: "commands", commands: parseCommandList(route.commands), ...credentials, connection };
@@ -175,9 +150,58 @@ export function parseCommandList(text: string): KvCommandName[] {
   });
 }
 
+/** The words of the command line that are not options or option values (`benchmark`, `read`). */
+function positionals(args: readonly string[]): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    if (arg === "--") break;
+    if (!arg.startsWith("-") || /^-\d/.test(arg)) {
+      words.push(arg);
+      continue;
+    }
+    // `--user 100` / `-u 100`: skip the value; `--user=100` and `-u100` carry it.
+    const name = arg.startsWith("--") ? arg.slice(2) : arg.slice(1);
+    if (VALUE_FLAGS.has(name)) i++;
+  }
+  return words;
+}
+
+/** Which help a command line is about, from its first words. */
+function helpTopic(args: readonly string[]): HelpTopic {
+  const [first, second] = positionals(args);
+  if (first === undefined) return { kind: "root" };
+  if (first === "benchmark") return second === "read" || second === "write" ? { kind: "benchmark-method", method: second } : { kind: "benchmark" };
+  const commands = first.split(",");
+  if (!commands.every((c) => (KV_COMMANDS as readonly string[]).includes(c))) return { kind: "root" };
+  if (commands.length === 1) return { kind: "commands", commands: first, withKey: first !== "login", withValue: first === "write" };
+  return { kind: "commands", commands: first, withKey: true, withValue: true };
+}
+
+/** `login`, `benchmark read`, `login,read`, or "" for the root help. */
+function topicCommand(topic: HelpTopic): string {
+  switch (topic.kind) {
+    case "root":
+      return "";
+    case "benchmark":
+      return "benchmark";
+    case "benchmark-method":
+      return `benchmark ${topic.method}`;
+    case "commands":
+      return topic.commands;
+  }
+}
+
 function usageMessage(error: unknown, args: readonly string[]): string {
   const raw = error instanceof Error ? error.message : String(error);
   const message = raw.replace(/\s+/g, " ").trim();
+  const missing = /^Not enough arguments following: (\S+)$/.exec(message);
+  if (missing?.[1] !== undefined) {
+    const spec = VALUE_FLAGS.get(missing[1]);
+    const typed = missing[1].length === 1 ? `-${missing[1]}` : `--${missing[1]}`;
+    const named = spec === undefined || typed === `--${spec.name}` ? typed : `${typed} (--${spec.name})`;
+    return `${named} needs a value`;
+  }
   // `benchmark delete`: yargs reports an unknown positional as an unknown argument.
   const method = args[0] === "benchmark" ? args[1] : undefined;
   if (method !== undefined && message === `Unknown argument: ${method}`) {

@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createClient, createConsoleLogger, type Client, type ClientOptions } from "@dora/runtime";
@@ -5,6 +6,9 @@ import { createKvServiceClient } from "@dora/tiger/kv/v1";
 import type { KvApi } from "../app/kv-api.js";
 import type { ConnectionFlags } from "../cli/invocation.js";
 import { ConfigError, type ClientConfig } from "./client-config.js";
+
+/** dora v2 Go peers' frame cap (64 KiB): with `--bare-method-names` no frame above it is sent or accepted (SPEC §3.1). */
+export const DORA_V2_GO_MAX_FRAME_BYTES = 64 * 1024;
 
 /** The generated kv client over one pooled dora client; `close()` releases the connections. */
 export interface KvConnection {
@@ -20,8 +24,14 @@ export interface KvConnection {
  * connections (default 10); connections are made lazily on the first call.
  * With TLS, `caFile` (else Node's trusted roots) verifies the server, and
  * `certFile` + `keyFile` present a client certificate (mutual TLS).
+ * `--bare-method-names` means a dora v2 Go server, so the client also keeps
+ * to its 64 KiB frames: a larger request fails alone with `OutOfRange`
+ * instead of making the Go server drop the connection.
  *
- * @throws ConfigError when a TLS file cannot be read, or only one of cert/key is given.
+ * @throws ConfigError when a TLS file cannot be read or does not hold what
+ *   it should (naming the file: swapped certificate and key files are caught
+ *   here, not as an OpenSSL error at connect time), when the key does not
+ *   belong to the certificate, or when only one of cert/key is given.
  */
 export function resolveClientOptions(config: ClientConfig, flags: ConnectionFlags, cwd: string): ClientOptions {
   const address = flags.address ?? config.server.address;
@@ -31,6 +41,7 @@ export function resolveClientOptions(config: ClientConfig, flags: ConnectionFlag
     timeoutMs: flags.timeoutMs,
     connectTimeoutMs: flags.timeoutMs,
     bareMethodNames: flags.bareMethodNames,
+    ...(flags.bareMethodNames ? { maxFrameBytes: DORA_V2_GO_MAX_FRAME_BYTES } : {}),
     logger: createConsoleLogger({ level: config.log.level, stream: process.stderr }),
   };
   if (flags.tls ?? config.server.enableTls) {
@@ -41,11 +52,11 @@ export function resolveClientOptions(config: ClientConfig, flags: ConnectionFlag
     if ((certFile === undefined) !== (keyFile === undefined)) {
       throw new ConfigError(`TLS: --cert-file and --key-file (server.certFile and server.keyFile) go together; only ${certFile === undefined ? "the key" : "the certificate"} was given`);
     }
-    options.tls = {
-      ...(caFile === undefined ? {} : { ca: readPem("CA file", caFile) }),
-      ...(certFile === undefined ? {} : { cert: readPem("certificate file", certFile) }),
-      ...(keyFile === undefined ? {} : { key: readPem("key file", keyFile) }),
-    };
+    const ca = caFile === undefined ? undefined : readPem("CA file", caFile, "certificate");
+    const cert = certFile === undefined ? undefined : readPem("certificate file", certFile, "certificate");
+    const key = keyFile === undefined ? undefined : readPem("key file", keyFile, "key");
+    if (cert !== undefined && key !== undefined && certFile !== undefined && keyFile !== undefined) checkKeyPair(cert, certFile, key, keyFile);
+    options.tls = { ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) };
   }
   return options;
 }
@@ -60,10 +71,27 @@ export function connectKv(options: ClientOptions): KvConnection {
   };
 }
 
-function readPem(what: string, file: string): Buffer {
+function readPem(what: string, file: string, holds: "certificate" | "key"): Buffer {
+  let pem: Buffer;
   try {
-    return fs.readFileSync(file);
+    pem = fs.readFileSync(file);
   } catch (error) {
     throw new ConfigError(`TLS ${what} ${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  try {
+    if (holds === "certificate") new X509Certificate(pem);
+    else createPrivateKey(pem);
+  } catch {
+    const text = pem.toString("latin1");
+    const instead = holds === "certificate" && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text) ? "a private key" : holds === "key" && text.includes("-----BEGIN CERTIFICATE-----") ? "a certificate" : undefined;
+    const swapped = instead === undefined ? "" : what === "CA file" ? ` (it holds ${instead})` : ` (it holds ${instead}: are --cert-file and --key-file swapped?)`;
+    throw new ConfigError(`TLS ${what} ${file}: not a PEM ${holds === "certificate" ? "certificate" : "private key"}${swapped}`);
+  }
+  return pem;
+}
+
+function checkKeyPair(cert: Buffer, certFile: string, key: Buffer, keyFile: string): void {
+  if (!new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) {
+    throw new ConfigError(`TLS key file ${keyFile} does not belong to the certificate in ${certFile}`);
   }
 }

@@ -1,20 +1,19 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { spawnEtserver } from "../../../etserver/src/test-helpers/etserver.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The committed etclient bin shim (runs the built dist). */
 export const ETCLIENT_BIN = path.resolve(here, "../../bin/etclient.js");
-/** The etserver bin shim. */
-export const ETSERVER_BIN = path.resolve(here, "../../../etserver/bin/etserver.js");
 
 /** A running etserver child process. */
 export interface RunningServer {
   /** `HOST:PORT` it listens on. */
   readonly address: string;
   /** Sends SIGTERM and waits until the process has exited. */
-  stop(): Promise<void>;
+  stop(): Promise<unknown>;
 }
 
 /**
@@ -22,42 +21,7 @@ export interface RunningServer {
  * first stdout line, `etserver listening on HOST:PORT`.
  */
 export function startEtserver(extraArgs: string[] = []): Promise<RunningServer> {
-  const child = spawn(process.execPath, [ETSERVER_BIN, "serve", "--listen", "127.0.0.1:0", "--store", "memory", ...extraArgs], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    let stdout = "";
-    const onData = (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const newline = stdout.indexOf("\n");
-      if (newline < 0) return;
-      child.stdout.off("data", onData);
-      child.stdout.resume();
-      const match = /^etserver listening on (\S+:\d+)$/.exec(stdout.slice(0, newline).trim());
-      if (match?.[1] === undefined) {
-        child.kill("SIGKILL");
-        reject(new Error(`unexpected first line from etserver: ${stdout.slice(0, newline)}`));
-        return;
-      }
-      resolve({ address: match[1], stop: () => stopChild(child) });
-    };
-    child.stdout.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`etserver exited with ${code} before listening: ${stderr}`)));
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill("SIGKILL"), 5000);
-    child.once("exit", () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
+  return spawnEtserver(["serve", "--listen", "127.0.0.1:0", "--store", "memory", ...extraArgs]);
 }
 
 /** What a finished etclient run left behind. */

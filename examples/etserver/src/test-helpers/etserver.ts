@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess, type ChildProcessByStdio } from "node:child_process";
+import type { Readable } from "node:stream";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient, DoraError, type ClientOptions } from "@dora/runtime";
@@ -57,13 +58,18 @@ export async function startInProcess(config: EtserverConfig, clientOptions: Part
 export interface ChildServer {
   readonly address: string;
   readonly child: ChildProcess;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
   /** Sends SIGTERM and waits for the exit code. */
   stop(): Promise<number | null>;
 }
 
-/** Runs `etserver serve ...args` and waits for `etserver listening on HOST:PORT`. */
-export function spawnEtserver(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, [ETSERVER_BIN, ...args], { cwd: options.cwd, env: { ...cleanEnv(), ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * Watches a child etserver until its first stdout line, `etserver listening
+ * on HOST:PORT`, and returns it as a {@link ChildServer}; rejects (killing
+ * the child) on any other first line or an exit before it.
+ */
+export function watchEtserver(child: ChildProcessByStdio<null, Readable, Readable>): Promise<ChildServer> {
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve, reject) => {
@@ -83,6 +89,7 @@ export function spawnEtserver(args: string[], options: { env?: Record<string, st
       resolve({
         address: match[1],
         child,
+        stderr: () => stderr,
         stop: () =>
           new Promise((done) => {
             if (child.exitCode !== null) return done(child.exitCode);
@@ -94,6 +101,11 @@ export function spawnEtserver(args: string[], options: { env?: Record<string, st
     child.stdout.on("data", onData);
     child.once("exit", (code) => reject(new Error(`etserver exited with ${code} before listening: ${stderr}`)));
   });
+}
+
+/** Runs `etserver serve ...args` and waits for `etserver listening on HOST:PORT`. */
+export function spawnEtserver(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<ChildServer> {
+  return watchEtserver(spawn(process.execPath, [ETSERVER_BIN, ...args], { cwd: options.cwd, env: { ...cleanEnv(), ...options.env }, stdio: ["ignore", "pipe", "pipe"] }));
 }
 
 /** Runs the bin to completion. */

@@ -6,7 +6,7 @@ import net from "node:net";
  * to prove etserver answers a Go dora v2 client byte for byte.
  */
 
-function varint(value: number | bigint): number[] {
+function varint(value: number | bigint): Buffer {
   let v = BigInt(value);
   const out: number[] = [];
   do {
@@ -15,31 +15,38 @@ function varint(value: number | bigint): number[] {
     if (v > 0n) byte |= 0x80;
     out.push(byte);
   } while (v > 0n);
-  return out;
+  return Buffer.from(out);
 }
 
-function field(number: number, wireType: 0 | 2, body: number[] | Uint8Array | bigint | number): number[] {
+function field(number: number, wireType: 0 | 2, body: Uint8Array | bigint | number): Buffer {
   const tag = varint((number << 3) | wireType);
-  if (wireType === 0) return [...tag, ...varint(body as number | bigint)];
-  const bytes = [...(body as Uint8Array | number[])];
-  return [...tag, ...varint(bytes.length), ...bytes];
+  if (wireType === 0) return Buffer.concat([tag, varint(body as number | bigint)]);
+  const bytes = body as Uint8Array;
+  return Buffer.concat([tag, varint(bytes.length), bytes]);
 }
 
 /** Encodes a message whose fields are all strings (e.g. LoginRequest: 1 username, 2 password). */
 export function encodeStrings(fields: Record<number, string>): Uint8Array {
-  const out: number[] = [];
-  for (const [number, value] of Object.entries(fields)) out.push(...field(Number(number), 2, Buffer.from(value, "utf8")));
-  return Uint8Array.from(out);
+  return encodeMessage(Object.entries(fields).map(([number, value]) => [Number(number), value] as const));
+}
+
+/**
+ * Encodes a message from `[field number, value]` pairs in order: strings and
+ * bytes as length-delimited fields, numbers and bigints as varints.
+ */
+export function encodeMessage(fields: readonly (readonly [number, string | Uint8Array | number | bigint])[]): Uint8Array {
+  return Buffer.concat(
+    fields.map(([number, value]) =>
+      typeof value === "number" || typeof value === "bigint" ? field(number, 0, value) : field(number, 2, typeof value === "string" ? Buffer.from(value, "utf8") : value),
+    ),
+  );
 }
 
 /** Encodes `Pkg{head: Head{version 0, serialize_type, seq, method, meta}, payload}`. */
-export function encodePkg(head: { seq: number; method: string; meta?: Record<string, string>; serializeType?: string }, payload: Uint8Array): Uint8Array {
-  const h: number[] = [];
-  h.push(...field(2, 2, Buffer.from(head.serializeType ?? "proto")));
-  h.push(...field(3, 0, head.seq));
-  h.push(...field(4, 2, Buffer.from(head.method)));
-  for (const [key, value] of Object.entries(head.meta ?? {})) h.push(...field(5, 2, [...field(1, 2, Buffer.from(key)), ...field(2, 2, Buffer.from(value))]));
-  return Uint8Array.from([...field(1, 2, h), ...field(2, 2, payload)]);
+export function encodePkg(head: { seq: number | bigint; method: string; meta?: Record<string, string>; serializeType?: string }, payload: Uint8Array): Uint8Array {
+  const h: Buffer[] = [field(2, 2, Buffer.from(head.serializeType ?? "proto")), field(3, 0, head.seq), field(4, 2, Buffer.from(head.method))];
+  for (const [key, value] of Object.entries(head.meta ?? {})) h.push(field(5, 2, Buffer.concat([field(1, 2, Buffer.from(key)), field(2, 2, Buffer.from(value))])));
+  return Buffer.concat([field(1, 2, Buffer.concat(h)), field(2, 2, payload)]);
 }
 
 /** A decoded protobuf field: varints as bigint, length-delimited as bytes. */
@@ -75,8 +82,17 @@ export function decodeFields(bytes: Uint8Array): Field[] {
 
 const text = (value: bigint | Uint8Array | undefined) => (value instanceof Uint8Array ? Buffer.from(value).toString("utf8") : "");
 
-/** Decodes a response Pkg: the head's seq, method and meta, and the payload. */
-export function decodePkg(bytes: Uint8Array): { seq: bigint; method: string; serializeType: string; meta: Record<string, string>; payload: Uint8Array } {
+/** A decoded `Pkg`: the head's seq, method, serialize_type and meta, and the payload. */
+export interface DecodedPkg {
+  readonly seq: bigint;
+  readonly method: string;
+  readonly serializeType: string;
+  readonly meta: Record<string, string>;
+  readonly payload: Uint8Array;
+}
+
+/** Decodes a Pkg: the head's seq, method and meta, and the payload. */
+export function decodePkg(bytes: Uint8Array): DecodedPkg {
   const pkg = decodeFields(bytes);
   const head = decodeFields((pkg.find((f) => f.number === 1)?.value as Uint8Array | undefined) ?? new Uint8Array());
   const meta: Record<string, string> = {};
