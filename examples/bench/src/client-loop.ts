@@ -1,0 +1,41 @@
+import type { BenchClient } from "./clients/bench-client.js";
+import { LatencyHistogram, type ClientRunResult } from "./latency.js";
+
+/** How long a client runs: a number of calls per caller, or a time. */
+export type RunLength = { requestsPerCaller: number } | { seconds: number };
+
+/**
+ * Runs `concurrency` callers against `client`, each awaiting its answer
+ * before its next call, for `length`; records every call's latency.
+ * The loop etclient's benchmark runs, shared by every other client here.
+ */
+export async function runCallers(client: BenchClient, concurrency: number, length: RunLength): Promise<ClientRunResult> {
+  const histogram = new LatencyHistogram();
+  let success = 0;
+  let failure = 0;
+  const deadline = "seconds" in length ? performance.now() + length.seconds * 1000 : Infinity;
+  const perCaller = "requestsPerCaller" in length ? length.requestsPerCaller : Infinity;
+  const caller = async (index: number): Promise<void> => {
+    for (let i = 0; i < perCaller && performance.now() < deadline; i++) {
+      const t0 = performance.now();
+      const ok = await client.call(index);
+      histogram.record((performance.now() - t0) * 1e6);
+      if (ok) success++;
+      else failure++;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, (_, index) => caller(index)));
+  const wallSeconds = (performance.now() - started) / 1000;
+  const calls = success + failure;
+  return {
+    calls,
+    success,
+    failure,
+    wallSeconds,
+    qps: calls / wallSeconds,
+    p50Us: histogram.percentileUs(50),
+    p99Us: histogram.percentileUs(99),
+    maxUs: histogram.maxUs,
+  };
+}

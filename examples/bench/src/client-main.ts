@@ -1,0 +1,62 @@
+/**
+ * Entry point of a competitor's client process:
+ *   node dist/client-main.js --client NAME --address HOST:PORT --token T
+ *     [--connections N] [--concurrency 12] (--requests N | --duration S) [--username U] [--letter c] [--size 2000]
+ * Runs the callers and prints the result as one line of JSON on stdout.
+ */
+import { parseArgs } from "node:util";
+import { nonNegative, positiveInt } from "./args.js";
+import type { BenchClient, BenchClientOptions } from "./clients/bench-client.js";
+import { runCallers, type RunLength } from "./client-loop.js";
+import { DEFAULT_WORKLOAD } from "./workload.js";
+
+type ClientFactory = (options: BenchClientOptions) => Promise<BenchClient>;
+
+// Loaded on demand, so a client process loads only its own stack (its start-up counts in its CPU per call).
+const CLIENTS: Record<string, () => Promise<ClientFactory>> = {
+  raw: async () => (await import("./clients/raw-client.js")).createRawClient,
+  "grpc-js": async () => (await import("./clients/grpc-js-client.js")).createGrpcJsClient,
+  "connect-grpc": async () => (await import("./clients/connect-client.js")).createConnectBenchClient("grpc"),
+  "connect-connect": async () => (await import("./clients/connect-client.js")).createConnectBenchClient("connect"),
+  "connect-grpc-web": async () => (await import("./clients/connect-client.js")).createConnectBenchClient("grpc-web"),
+  "runtime-kv": async () => (await import("./clients/runtime-kv-client.js")).createRuntimeKvClient,
+};
+
+const { values } = parseArgs({
+  options: {
+    client: { type: "string" },
+    address: { type: "string" },
+    token: { type: "string" },
+    connections: { type: "string", default: "1" },
+    concurrency: { type: "string", default: String(DEFAULT_WORKLOAD.concurrency) },
+    requests: { type: "string" },
+    duration: { type: "string" },
+    username: { type: "string", default: DEFAULT_WORKLOAD.username },
+    letter: { type: "string", default: DEFAULT_WORKLOAD.letter },
+    size: { type: "string", default: String(DEFAULT_WORKLOAD.sizeBytes) },
+  },
+  strict: true,
+});
+
+function usage(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
+const load = CLIENTS[values.client ?? ""] ?? usage(`--client must be one of ${Object.keys(CLIENTS).join(", ")}`);
+if (values.address === undefined) usage("--address is required");
+if (values.token === undefined) usage("--token is required");
+let length: RunLength;
+if (values.duration !== undefined) length = { seconds: nonNegative("--duration", values.duration) };
+else length = { requestsPerCaller: positiveInt("--requests", values.requests ?? String(DEFAULT_WORKLOAD.requestsPerCaller)) };
+
+const create = await load();
+const client = await create({
+  address: values.address,
+  connections: positiveInt("--connections", values.connections),
+  params: { username: values.username, token: values.token, letter: values.letter, sizeBytes: positiveInt("--size", values.size) },
+});
+const result = await runCallers(client, positiveInt("--concurrency", values.concurrency), length);
+await client.close();
+process.stdout.write(`${JSON.stringify({ client: values.client, ...result })}\n`);
+process.exit(0);
