@@ -21,6 +21,7 @@ export const DEFAULTS = {
   probeTimeoutMs: 1000,
   reconnectInitialMs: 1000,
   reconnectMaxMs: 120000,
+  streamWindowBytes: 65536,
 } as const;
 
 /** Largest frame length the u32 length field can carry. */
@@ -41,6 +42,11 @@ export function intOption(name: string, value: number | undefined, fallback: num
     throw new RangeError(`option ${name} must be between ${min} and ${max}, got ${value}`);
   }
   return value;
+}
+
+/** A stream window: the protocol's default window can only be raised, up to 2^31−1 (docs/protocol.md "Streaming"). */
+function streamWindowOption(value: number | undefined): number {
+  return intOption("streamWindowBytes", value, DEFAULTS.streamWindowBytes, DEFAULTS.streamWindowBytes, 0x7fffffff);
 }
 
 /** Transport options, validated. */
@@ -76,6 +82,7 @@ export interface ServerConfig {
   readonly maxMetadataBytes: number;
   readonly maxConcurrentCalls: number;
   readonly closeGraceMs: number;
+  readonly streamWindowBytes: number;
   readonly codecs: CodecRegistry;
 }
 
@@ -86,6 +93,7 @@ export function serverConfig(o: ServerOptions): ServerConfig {
     maxMetadataBytes: intOption("maxMetadataBytes", o.maxMetadataBytes, DEFAULTS.maxMetadataBytes, 0),
     maxConcurrentCalls: intOption("maxConcurrentCalls", o.maxConcurrentCalls, DEFAULTS.maxConcurrentCalls, 1),
     closeGraceMs: intOption("closeGraceMs", o.closeGraceMs, DEFAULTS.closeGraceMs, 0, MAX_TIMER_MS),
+    streamWindowBytes: streamWindowOption(o.streamWindowBytes),
     codecs: new CodecRegistry(o.codecs),
   };
 }
@@ -94,6 +102,7 @@ export function serverConfig(o: ServerOptions): ServerConfig {
 export interface CallConfig {
   readonly timeoutMs: number;
   readonly maxFrameBytes: number;
+  readonly streamWindowBytes: number;
   readonly codecs: CodecRegistry;
   /** The codec requests are sent with. */
   readonly codec: Codec;
@@ -107,6 +116,7 @@ export function callConfig(o: CommonClientOptions): CallConfig {
   return {
     timeoutMs: intOption("timeoutMs", o.timeoutMs, DEFAULTS.timeoutMs, 1, MAX_TIMER_MS),
     maxFrameBytes: intOption("maxFrameBytes", o.maxFrameBytes, DEFAULTS.maxFrameBytes, 64, MAX_U32),
+    streamWindowBytes: streamWindowOption(o.streamWindowBytes),
     codecs,
     codec,
   };

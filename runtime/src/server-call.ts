@@ -11,9 +11,10 @@ import type { DeadlineWheel, Expirable } from "./deadline-wheel.js";
 import { DoraError } from "./dora-error.js";
 import type { HandlerContext, Peer } from "./handler-context.js";
 import type { FrameChannel } from "./frame-channel.js";
-import { chain, type Interceptor, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
+import { chain, type AnyRequest, type Interceptor, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
 import { errorFields, type Logger } from "./logger.js";
-import type { RegisteredMethod } from "./method-router.js";
+import type { UnaryMethod } from "./method-router.js";
+import type { ServerStream } from "./server-stream.js";
 import { FRAME_HEADER_BYTES } from "./protocol/frame.js";
 import { encodePkgFrame, type Head } from "./protocol/pkg.js";
 import { statusMeta, type ReservedMeta } from "./protocol/reserved-meta.js";
@@ -35,7 +36,7 @@ export interface CallConnection {
   readonly peer: Peer;
   readonly channel: FrameChannel;
   /** The call has answered (or was aborted). */
-  finished(call: ServerCall): void;
+  finished(call: ServerCall | ServerStream): void;
 }
 
 /**
@@ -58,7 +59,7 @@ export class ServerCall implements HandlerContext, Expirable {
     /** The request's head; the answer echoes its version, serialize type, seq and method. */
     private readonly head: Head,
     private readonly codec: Codec,
-    private readonly rpc: RegisteredMethod,
+    private readonly rpc: UnaryMethod,
     requestMeta: Readonly<Record<string, string>>,
     readonly deadline: number | undefined,
   ) {
@@ -78,6 +79,11 @@ export class ServerCall implements HandlerContext, Expirable {
   }
 
   get responseMeta(): Record<string, string> {
+    return (this.respMeta ??= {});
+  }
+
+  /** A unary answer has one set of metadata: the trailers are the response metadata. */
+  get responseTrailers(): Record<string, string> {
     return (this.respMeta ??= {});
   }
 
@@ -103,7 +109,7 @@ export class ServerCall implements HandlerContext, Expirable {
         message = await this.rpc.handler(request, this);
         meta = this.respMeta;
       } else {
-        const response = await chain(interceptors, (req) => this.callHandler(req))(this.request(request));
+        const response = (await chain(interceptors, (req) => this.callHandler(req))(this.request(request))) as UnaryResponse;
         message = response.message;
         meta = response.meta;
       }
@@ -140,16 +146,17 @@ export class ServerCall implements HandlerContext, Expirable {
 
   /** The request as interceptors see it; it shares this call's signal and values. */
   private request(message: MessageShape<DescMessage>): UnaryRequest {
-    return { method: this.rpc.name, desc: this.rpc.desc, meta: this.meta, deadline: this.deadline, signal: this.signal, message, values: this.values, peer: this.peer };
+    return { stream: false, method: this.rpc.name, desc: this.rpc.desc, meta: this.meta, deadline: this.deadline, signal: this.signal, message, values: this.values, peer: this.peer };
   }
 
   /** The last step of the chain: the handler, with the metadata and values the interceptors passed on. */
-  private async callHandler<I extends DescMessage, O extends DescMessage>(req: UnaryRequest<I, O>): Promise<UnaryResponse<O>> {
+  private async callHandler(req: AnyRequest): Promise<UnaryResponse> {
+    if (req.stream) throw new DoraError(Code.Internal, "an interceptor turned a unary call into a stream");
     this.meta = req.meta;
     this.valueStore = req.values;
     const result = await this.rpc.handler(req.message, this);
     // The router erases the rpc's types; the handler answers this rpc's output.
-    return { message: create(req.desc.output, result as MessageInitShape<O>), meta: this.responseMeta };
+    return { stream: false, message: create(req.desc.output, result), meta: this.responseMeta };
   }
 
   private fail(err: unknown): void {
