@@ -1,4 +1,4 @@
-import { InvalidRequestError, LimitExceededError, NotAuthenticatedError, StoreUnavailableError } from "../domain/errors.js";
+import { InvalidRequestError, LimitExceededError, NotAuthenticatedError, ShuttingDownError, StoreUnavailableError, WatchLimitError } from "../domain/errors.js";
 
 /** The part of a call a use case needs: when it must be done, and whether it was abandoned. */
 export interface CallScope {
@@ -52,5 +52,12 @@ export async function storeCall<T>(scope: CallScope, what: string, call: () => P
 }
 
 function isDomainError(error: unknown): boolean {
-  return error instanceof StoreUnavailableError || error instanceof InvalidRequestError || error instanceof NotAuthenticatedError || error instanceof LimitExceededError;
+  return (
+    error instanceof StoreUnavailableError ||
+    error instanceof InvalidRequestError ||
+    error instanceof NotAuthenticatedError ||
+    error instanceof LimitExceededError ||
+    error instanceof WatchLimitError ||
+    error instanceof ShuttingDownError
+  );
 }
