@@ -1,5 +1,5 @@
 import type { StoreAnswer } from "../domain/store-answer.js";
-import { InvalidRequestError, LimitExceededError, NotAuthenticatedError, StoreUnavailableError } from "../domain/errors.js";
+import { InvalidRequestError, LimitExceededError, NotAuthenticatedError, ShuttingDownError, StoreUnavailableError, WatchLimitError } from "../domain/errors.js";
 
 /**
  * The part of a call a use case needs: when it must be done, and whether it
@@ -82,5 +82,12 @@ function storeError(what: string, error: unknown): unknown {
 }
 
 function isDomainError(error: unknown): boolean {
-  return error instanceof StoreUnavailableError || error instanceof InvalidRequestError || error instanceof NotAuthenticatedError || error instanceof LimitExceededError;
+  return (
+    error instanceof StoreUnavailableError ||
+    error instanceof InvalidRequestError ||
+    error instanceof NotAuthenticatedError ||
+    error instanceof LimitExceededError ||
+    error instanceof WatchLimitError ||
+    error instanceof ShuttingDownError
+  );
 }
