@@ -6,7 +6,7 @@
  * and prints the table.
  */
 import { cpus, loadavg } from "node:os";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { nonNegative, positiveInt } from "./args.js";
@@ -14,18 +14,22 @@ import { killAll } from "./processes.js";
 import { summarizeProfileDir } from "./profile.js";
 import { ratios, summarize, toMarkdown, type BenchReport, type RunRecord } from "./report.js";
 import { benchPaths, type BenchSettings } from "./settings.js";
-import { SYSTEMS, type BenchSystem } from "./systems.js";
-import { DEFAULT_WORKLOAD } from "./workload.js";
+import { baselineSystem, SYSTEMS, type BenchSystem } from "./systems.js";
+import { DEFAULT_STREAM_WORKLOAD, DEFAULT_WORKLOAD } from "./workload.js";
 
 const HELP = `Usage: npm run bench [-- options]
 
 Runs dora (etserver + etclient), the dora runtime alone, @grpc/grpc-js, Connect and a
-raw-socket bound on one workload, interleaved in rounds, and writes
+raw-socket bound on one workload, and the dora runtime's and @grpc/grpc-js's server
+streaming on one streaming workload, interleaved in rounds, and writes
 examples/bench/results/bench-<time>.{md,json} and latest.{md,json}.
 
 Options:
   --rounds N            rounds (default 3)
-  --requests N          calls per caller in each measured run (default ${DEFAULT_WORKLOAD.requestsPerCaller})
+  --requests N          calls per caller in each measured run; messages per caller for
+                        the streaming systems (default ${DEFAULT_WORKLOAD.requestsPerCaller})
+  --messages-per-stream N
+                        messages on each stream of the streaming systems (default ${DEFAULT_STREAM_WORKLOAD.messagesPerStream})
   --concurrency N       concurrent callers (default ${DEFAULT_WORKLOAD.concurrency})
   --warmup S            seconds of warm-up before each measured run (default ${DEFAULT_WORKLOAD.warmupSeconds})
   --size N              bytes of key and value (default ${DEFAULT_WORKLOAD.sizeBytes})
@@ -33,6 +37,9 @@ Options:
   --systems A,B         systems or groups to run (default: all but gRPC-web); see --list
   --quick               development mode: 1 round, 500 calls per caller, 0.5 s warm-up
   --out DIR             where results go (default examples/bench/results)
+  --baseline DIR        also run dora's etserver and etclient as built in DIR (another checkout,
+                        npm ci and npm run build done there) as system dora-baseline, right after
+                        dora in every round, with the ratios dora / dora-baseline
   --cpu-prof DIR        run servers and measured clients under node --cpu-prof, profiles in DIR,
                         and add each process's top self-time functions to the report
   --list                list the systems and exit
@@ -50,6 +57,7 @@ try {
     options: {
       rounds: { type: "string" },
       requests: { type: "string" },
+      "messages-per-stream": { type: "string" },
       concurrency: { type: "string" },
       warmup: { type: "string" },
       size: { type: "string" },
@@ -58,6 +66,7 @@ try {
       quick: { type: "boolean", default: false },
       out: { type: "string" },
       "cpu-prof": { type: "string" },
+      baseline: { type: "string" },
       list: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -94,6 +103,7 @@ try {
     rounds: positiveInt("--rounds", options.rounds ?? (quick ? "1" : "3")),
     concurrency: positiveInt("--concurrency", options.concurrency ?? String(DEFAULT_WORKLOAD.concurrency)),
     requestsPerCaller: positiveInt("--requests", options.requests ?? (quick ? "500" : String(DEFAULT_WORKLOAD.requestsPerCaller))),
+    messagesPerStream: positiveInt("--messages-per-stream", options["messages-per-stream"] ?? String(DEFAULT_STREAM_WORKLOAD.messagesPerStream)),
     warmupSeconds: nonNegative("--warmup", options.warmup ?? (quick ? "0.5" : String(DEFAULT_WORKLOAD.warmupSeconds))),
     sizeBytes: positiveInt("--size", options.size ?? String(DEFAULT_WORKLOAD.sizeBytes)),
     runtimeBenchSeconds: nonNegative("--runtime-seconds", options["runtime-seconds"] ?? (quick ? "1" : "6")),
@@ -107,6 +117,12 @@ try {
   fail(error instanceof Error ? error.message : String(error));
 }
 const systems = selectSystems(options.systems);
+if (options.baseline !== undefined) {
+  const root = resolve(options.baseline);
+  if (!existsSync(join(root, "examples/etserver/dist")) || !existsSync(join(root, "examples/etclient/dist"))) fail(`--baseline: ${root} has no built etserver and etclient (run npm ci and npm run build there)`);
+  const at = systems.findIndex((s) => s.id === "dora");
+  systems.splice(at === -1 ? 0 : at + 1, 0, baselineSystem(root));
+}
 const outDir = options.out === undefined ? join(paths.benchDir, "results") : isAbsolute(options.out) ? options.out : resolve(options.out);
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
@@ -136,6 +152,7 @@ function buildReport(complete: boolean): BenchReport {
       rounds: settings.rounds,
       concurrency: settings.concurrency,
       requestsPerCaller: settings.requestsPerCaller,
+      messagesPerStream: settings.messagesPerStream,
       warmupSeconds: settings.warmupSeconds,
       sizeBytes: settings.sizeBytes,
       runtimeBenchSeconds: settings.runtimeBenchSeconds,

@@ -152,7 +152,20 @@ export function ratios(systems: readonly { id: string; group: SystemGroup }[], r
     return { name, definition, target, met: mid === null ? null : meets(mid), perRound, median: mid };
   };
   const qpsRatio = (a: OkRun, b: OkRun): number => a.qps / b.qps;
+  const withBaseline = systems.some((s) => s.group === "dora-baseline");
+  const cpuRatio = (a: OkRun, b: OkRun): number | null => {
+    const x = cpu(a);
+    const y = cpu(b);
+    return x === null || y === null ? null : x / y;
+  };
+  const baseline = withBaseline
+    ? [
+        make("dora / dora-baseline, QPS", "dora QPS ÷ the baseline build's QPS (--baseline)", "(none)", () => true, "dora", "dora-baseline", qpsRatio),
+        make("dora / dora-baseline, CPU per call", "(server + client CPU µs per call) of dora ÷ that of the baseline build", "(none)", () => true, "dora", "dora-baseline", cpuRatio),
+      ]
+    : [];
   return [
+    ...baseline,
     make("dora / raw, QPS", "dora QPS ÷ raw bound QPS", "≥ 0.6", (v) => v >= 0.6, "dora", "raw", qpsRatio),
     make("dora / raw, p99", "dora p99 ÷ raw bound p99", "≤ 1.5", (v) => v <= 1.5, "dora", "raw", (a, b) => a.p99Us / b.p99Us),
     make("dora / raw, CPU per call", "(server + client CPU µs per call) of dora ÷ that of the raw bound", "≤ 2", (v) => v <= 2, "dora", "raw", (a, b) => {
@@ -164,6 +177,8 @@ export function ratios(systems: readonly { id: string; group: SystemGroup }[], r
     make("dora / Connect, QPS", "dora QPS ÷ the best Connect variant's QPS", "≥ 10", (v) => v >= 10, "dora", "connect", qpsRatio),
     make("dora runtime alone / raw, QPS", "dora-runtime (same workload, runtime + generated code only) QPS ÷ raw bound QPS", "(none)", () => true, "dora-runtime", "raw", qpsRatio),
     make("npm run bench -w @dora/runtime / raw, QPS", "the runtime's own echo benchmark QPS ÷ raw bound QPS", "≥ 0.85", (v) => v >= 0.85, "runtime-bench", "raw", qpsRatio),
+    make("dora / grpc-js, server-streaming messages/s", "dora-stream messages per second ÷ grpc-js-stream's", "(none)", () => true, "dora-stream", "grpc-js-stream", qpsRatio),
+    make("dora / grpc-js, server-streaming p99 per message", "dora-stream p99 per message ÷ grpc-js-stream's", "(none)", () => true, "dora-stream", "grpc-js-stream", (a, b) => a.p99Us / b.p99Us),
   ].map((ratio) => (ratio.target === "(none)" ? { ...ratio, met: null } : ratio));
 }
 
@@ -184,6 +199,13 @@ export function toMarkdown(report: BenchReport): string {
     `Workload: ReadSecureMessage, ${settings.sizeBytes}-byte key and value, metadata username + token, ${settings.concurrency} callers × ${settings.requestsPerCaller.toLocaleString("en-US")} calls ` +
       `after a ${settings.warmupSeconds} s warm-up; ${settings.rounds} interleaved round(s); medians over the rounds.`,
   );
+  if (report.systems.some((s) => s.group.endsWith("-stream"))) {
+    lines.push(
+      `Streaming (\`*-stream\` rows): server-streaming WatchSecureMessage, streams of ${settings.messagesPerStream.toLocaleString("en-US")} messages, each the ${settings.sizeBytes}-byte key and value, ` +
+        `${settings.concurrency} callers × ${settings.requestsPerCaller.toLocaleString("en-US")} messages; there QPS is messages per second, calls are messages, ` +
+        "latency is per message (time since the previous message of its stream, or since the stream opened) and CPU is per message.",
+    );
+  }
   lines.push("");
   lines.push("| system | QPS | QPS range | p50 µs | p99 µs | max µs | server CPU µs/call | client CPU µs/call | server RSS MiB | client RSS MiB | calls | failures |");
   lines.push("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");

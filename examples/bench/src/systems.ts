@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseGoDurationUs } from "./go-duration.js";
 import type { ClientRunResult } from "./latency.js";
 import { processCpuUs, processPeakRssKb } from "./proc-stats.js";
@@ -10,7 +10,7 @@ import type { BenchPaths, BenchSettings } from "./settings.js";
 import type { ProcessUsage } from "./usage-hook.js";
 
 /** Families of systems; ratios compare dora with the best member of a family. */
-export type SystemGroup = "dora" | "dora-runtime" | "runtime-bench" | "raw" | "grpc-js" | "connect";
+export type SystemGroup = "dora" | "dora-baseline" | "dora-runtime" | "runtime-bench" | "raw" | "grpc-js" | "connect" | "dora-stream" | "grpc-js-stream";
 
 /** What one measured run of one system gives. CPU and RSS are null where they could not be measured. */
 export interface Measurement {
@@ -217,18 +217,22 @@ function lengthArgs(length: { seconds: number } | { requestsPerCaller: number },
   return "seconds" in length ? ["--duration", String(length.seconds)] : [requestsFlag, String(length.requestsPerCaller)];
 }
 
-/** dora's reference products: `etserver serve --store memory` and `etclient benchmark read`, every SPEC §6 behaviour on. */
-function doraSystem(): BenchSystem {
+/**
+ * dora's reference products: `etserver serve --store memory` and `etclient benchmark read`, every SPEC §6 behaviour on.
+ * With `baselineRoot`, the same from another built checkout (`dora-baseline`), to compare a change with the code before it.
+ */
+function doraSystem(baselineRoot?: string): BenchSystem {
   return {
-    id: "dora",
-    label: "dora: etserver --store memory + etclient benchmark read",
-    group: "dora",
+    id: baselineRoot === undefined ? "dora" : "dora-baseline",
+    label: baselineRoot === undefined ? "dora: etserver --store memory + etclient benchmark read" : `dora as built in ${baselineRoot} (the baseline)`,
+    group: baselineRoot === undefined ? "dora" : "dora-baseline",
     inDefault: true,
     run(context) {
-      const { settings, paths } = context;
+      const settings = context.settings;
+      const paths = baselineRoot === undefined ? context.paths : { ...context.paths, etserverBin: resolve(baselineRoot, "examples/etserver/bin/etserver.js"), etclientBin: resolve(baselineRoot, "examples/etclient/bin/etclient.js") };
       const common = (address: string): string[] => ["-u", settings.username, "-p", settings.password, "-k", settings.letter, "--size", String(settings.sizeBytes), "--address", address];
       return runServerClient(context, {
-        systemId: "dora",
+        systemId: baselineRoot === undefined ? "dora" : "dora-baseline",
         serverArgs: [paths.etserverBin, "serve", "--store", "memory", "--listen", "127.0.0.1:0"],
         async setup(address) {
           const output = await runProcess(process.execPath, [paths.etclientBin, "login,write", ...common(address), "-v", settings.letter], {
@@ -254,7 +258,10 @@ function doraSystem(): BenchSystem {
   };
 }
 
-/** A system whose server and client are this package's own (server-main / client-main). */
+/**
+ * A system whose server and client are this package's own (server-main /
+ * client-main). A `*-stream` client runs the server-streaming comparison.
+ */
 function ownSystem(init: { id: string; label: string; group: SystemGroup; inDefault?: boolean; server: string; client: string; connections: number }): BenchSystem {
   return {
     id: init.id,
@@ -280,6 +287,7 @@ function ownSystem(init: { id: string; label: string; group: SystemGroup; inDefa
           String(settings.concurrency),
           ...lengthArgs(length, "--requests"),
           ...workload,
+          ...(init.client.endsWith("-stream") ? ["--messages-per-stream", String(settings.messagesPerStream)] : []),
         ],
         parse: parseClientMainResult,
       });
@@ -319,6 +327,11 @@ function runtimeBenchSystem(): BenchSystem {
   };
 }
 
+/** `dora-baseline`: dora's products as built in another checkout (`--baseline DIR`), run right after `dora` in each round. */
+export function baselineSystem(root: string): BenchSystem {
+  return doraSystem(root);
+}
+
 /** Every system, in the order each round runs them. */
 export const SYSTEMS: readonly BenchSystem[] = [
   doraSystem(),
@@ -333,4 +346,12 @@ export const SYSTEMS: readonly BenchSystem[] = [
   ownSystem({ id: "connect-connect-12", label: "Connect, Connect protocol (binary), HTTP/2, 12 connections", group: "connect", server: "connect", client: "connect-connect", connections: 12 }),
   ownSystem({ id: "connect-grpc-web-1", label: "Connect, gRPC-web protocol, HTTP/2, 1 connection", group: "connect", inDefault: false, server: "connect", client: "connect-grpc-web", connections: 1 }),
   ownSystem({ id: "connect-grpc-web-12", label: "Connect, gRPC-web protocol, HTTP/2, 12 connections", group: "connect", inDefault: false, server: "connect", client: "connect-grpc-web", connections: 12 }),
+  ownSystem({
+    id: "grpc-js-stream",
+    label: "@grpc/grpc-js server streaming, 1 channel (messages, not calls)",
+    group: "grpc-js-stream",
+    server: "grpc-js",
+    client: "grpc-js-stream",
+    connections: 1,
+  }),
 ];

@@ -15,10 +15,8 @@ const hexLines = [...doc.matchAll(/^Hex[^`]*`([0-9a-f]+)`/gm)].map((m) => m[1]!)
 const registry = loadProto(path.resolve(runtimeSrc, "../../tiger"), "kv/v1/kv.proto");
 const LoginRequest = registry.getMessage("kv.v1.LoginRequest") as DescMessage;
 const LoginResponse = registry.getMessage("kv.v1.LoginResponse") as DescMessage;
-// A watch request is `{ key = 1 }` and its messages `{ key = 1, value = 2 }`: the
-// bytes of ReadSecureMessageRequest and WriteSecureMessageResponse.
-const KeyMessage = registry.getMessage("kv.v1.ReadSecureMessageRequest") as DescMessage;
-const KeyValueMessage = registry.getMessage("kv.v1.WriteSecureMessageResponse") as DescMessage;
+const WatchRequest = registry.getMessage("kv.v1.WatchSecureMessageRequest") as DescMessage;
+const WatchResponse = registry.getMessage("kv.v1.WatchSecureMessageResponse") as DescMessage;
 const LOGIN = { version: 0, serializeType: "proto", seq: 1, method: "/kv.v1.KvService/Login" };
 const WATCH = { version: 0, serializeType: "proto", seq: 2, method: "/kv.v1.KvService/WatchSecureMessage" };
 
@@ -42,8 +40,8 @@ describe("docs/protocol.md", () => {
   });
 
   describe("streaming", () => {
-    const request = toBinary(KeyMessage, create(KeyMessage, { key: "a" } as never));
-    const message = toBinary(KeyValueMessage, create(KeyValueMessage, { key: "a", value: "m" } as never));
+    const request = toBinary(WatchRequest, create(WatchRequest, { key: "a" } as never));
+    const message = toBinary(WatchResponse, create(WatchResponse, { key: "a", value: "m" } as never));
 
     it("shows the client's OPEN|MESSAGE|END frame of a server-streaming call", () => {
       const frame = encodeOpenFrame(3, FLAG_OPEN | FLAG_MESSAGE | FLAG_END, WATCH, { username: "1" }, undefined, request);

@@ -25,3 +25,13 @@ export class LimitExceededError extends Error {
 export class StoreUnavailableError extends Error {
   override name = "StoreUnavailableError";
 }
+
+/** A watch bound was hit: too many watches, or a watcher that cannot keep up. Maps to ResourceExhausted with this message. */
+export class WatchLimitError extends Error {
+  override name = "WatchLimitError";
+}
+
+/** The server is shutting down: the call cannot start or continue. Maps to Unavailable with this message. */
+export class ShuttingDownError extends Error {
+  override name = "ShuttingDownError";
+}
