@@ -1,4 +1,4 @@
-import { InvalidRequestError, LimitExceededError, NotAuthenticatedError, StoreUnavailableError } from "../domain/errors.js";
+import { DomainError, StoreUnavailableError } from "../domain/errors.js";
 
 /** The part of a call a use case needs: when it must be done, and whether it was abandoned. */
 export interface CallScope {
@@ -43,14 +43,10 @@ export async function storeCall<T>(scope: CallScope, what: string, call: () => P
   try {
     return await Promise.race([work, limit]);
   } catch (error) {
-    if (isDomainError(error)) throw error;
+    if (error instanceof DomainError) throw error;
     throw new StoreUnavailableError(`${what} failed`, { cause: error });
   } finally {
     clearTimeout(timer);
     if (onAbort !== undefined) scope.signal.removeEventListener("abort", onAbort);
   }
-}
-
-function isDomainError(error: unknown): boolean {
-  return error instanceof StoreUnavailableError || error instanceof InvalidRequestError || error instanceof NotAuthenticatedError || error instanceof LimitExceededError;
 }
