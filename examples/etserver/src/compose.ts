@@ -6,6 +6,7 @@ import { kvInterceptors } from "./api/interceptors.js";
 import { KvHandler } from "./api/kv-handler.js";
 import { AuthenticateUseCase } from "./app/authenticate.js";
 import { ReadUseCase, WriteUseCase } from "./app/kv.js";
+import { WatchUseCase } from "./app/watch.js";
 import { LoginUseCase } from "./app/login.js";
 import { RateLimitUseCase } from "./app/rate-limit.js";
 import type { AccountRepository } from "./domain/account.js";
@@ -14,21 +15,24 @@ import type { ValueRepository } from "./domain/kvstore.js";
 import { FixedQuotaRepository, FormulaQuotaRepository, type QuotaRepository } from "./domain/quota.js";
 import type { RateLimiter } from "./domain/ratelimiter.js";
 import type { SessionRepository } from "./domain/session.js";
+import type { ValueFeed } from "./domain/watch.js";
 import { CachedQuotaRepository } from "./infra/cached-quota-repository.js";
 import { parseHostPort, type EtserverConfig } from "./infra/config/etserver-config.js";
 import { loadTlsFiles } from "./infra/config/tls-files.js";
 import { FlexibleFailedLoginLimiter } from "./infra/failed-login-limiter.js";
 import { MemoryRateLimiter } from "./infra/memory/memory-rate-limiter.js";
 import { MemorySessionRepository } from "./infra/memory/memory-session-repository.js";
+import { MemoryValueFeed } from "./infra/memory/memory-value-feed.js";
 import { MemoryValueRepository } from "./infra/memory/memory-value-repository.js";
 import { SyntheticAccountRepository } from "./infra/memory/synthetic-account-repository.js";
 import { MysqlAccountRepository } from "./infra/mysql/mysql-account-repository.js";
 import { createMysqlPool, MYSQL_CONNECT_TIMEOUT_MS, parseMysqlUrl } from "./infra/mysql/mysql-pool.js";
 import { MysqlQuotaRepository } from "./infra/mysql/mysql-quota-repository.js";
 import type { EtserverLogger } from "./infra/pino-logger.js";
-import { connectRedis } from "./infra/redis/redis-connection.js";
+import { connectRedis, connectRedisSubscriber, waitForRedis } from "./infra/redis/redis-connection.js";
 import { RedisRateLimiter } from "./infra/redis/redis-rate-limiter.js";
 import { RedisSessionRepository } from "./infra/redis/redis-session-repository.js";
+import { RedisValueFeed } from "./infra/redis/redis-value-feed.js";
 import { RedisValueRepository } from "./infra/redis/redis-value-repository.js";
 import { classifyRedisError, probeMysql, probeRedis, redisTarget, StoreMisconfiguredError, type MysqlTarget } from "./infra/store-readiness.js";
 
@@ -53,7 +57,12 @@ export interface Etserver {
    *   credentials or lacks its database or tables (SPEC §6).
    */
   listen(): Promise<{ host: string; port: number }>;
-  /** Graceful shutdown: closes the server (in-flight calls finish), then the stores. */
+  /** The watches open in this process (WatchSecureMessage). */
+  readonly watches: WatchUseCase;
+  /**
+   * Graceful shutdown: ends every open watch with Unavailable, closes the
+   * server (in-flight calls finish), then the stores.
+   */
   close(): Promise<void>;
 }
 
@@ -62,6 +71,8 @@ interface Stores {
   readonly accounts: AccountRepository;
   readonly sessions: SessionRepository;
   readonly values: ValueRepository;
+  /** Announces each write to the watches of its key (in process, or Redis pub/sub shared by every instance). */
+  readonly feed: ValueFeed;
   readonly limiter: RateLimiter;
   readonly failedLogins: FlexibleFailedLoginLimiter;
   readonly quotaStore: QuotaRepository | undefined;
@@ -93,6 +104,7 @@ export function createEtserver(config: EtserverConfig, logger: EtserverLogger, o
         ? new CachedQuotaRepository(stores.quotaStore, config.rateLimiter.capacity)
         : new FormulaQuotaRepository();
   const limits = { maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes };
+  const watches = new WatchUseCase(stores.feed, limits, config.watch);
 
   const handler = new KvHandler(
     new LoginUseCase(stores.accounts, stores.sessions, stores.failedLogins, config.session.ttlSeconds),
@@ -108,11 +120,13 @@ export function createEtserver(config: EtserverConfig, logger: EtserverLogger, o
 
   return {
     server,
+    watches,
     async listen() {
       await stores.check();
       return server.listen({ host: address.host, port: address.port });
     },
     async close() {
+      watches.close();
       try {
         await server.close();
       } finally {
@@ -126,10 +140,12 @@ export function createEtserver(config: EtserverConfig, logger: EtserverLogger, o
 function memoryStores(config: EtserverConfig, clock: Clock): Stores {
   const now = () => clock.now();
   const sessions = new MemorySessionRepository(now);
+  const feed = new MemoryValueFeed();
   return {
     accounts: new SyntheticAccountRepository(config.memory.users),
     sessions,
-    values: new MemoryValueRepository(),
+    values: new MemoryValueRepository(feed),
+    feed,
     limiter: new MemoryRateLimiter(config.rateLimiter.capacity, now),
     failedLogins: new FlexibleFailedLoginLimiter(config.loginLimiter),
     quotaStore: undefined,
@@ -167,6 +183,9 @@ function mysqlStores(config: EtserverConfig, logger: EtserverLogger, clock: Cloc
     logger.info(`redis at ${redisAt.address} answers again`);
   });
   const prefix = config.redis.keyPrefix;
+  // Subscriptions need a connection of their own; its outages are the same Redis's, already logged above.
+  const subscriber: Redis = connectRedisSubscriber(config.redis, (message) => logger.debug("redis subscriber connection", { reason: message }));
+  const feed = new RedisValueFeed(subscriber, prefix, (ended) => logger.warn(`redis subscriber connection at ${redisAt.address} lost; ${ended} watches ended with Unavailable`));
 
   const retryMysql = () => {
     mysqlRetry = setTimeout(() => {
@@ -185,6 +204,7 @@ function mysqlStores(config: EtserverConfig, logger: EtserverLogger, clock: Cloc
     accounts: new MysqlAccountRepository(pool),
     sessions: new RedisSessionRepository(redis, prefix, clock),
     values: new RedisValueRepository(redis, prefix),
+    feed,
     limiter: new RedisRateLimiter(redis, prefix),
     failedLogins: new FlexibleFailedLoginLimiter(config.loginLimiter, { client: redis, keyPrefix: prefix }),
     quotaStore: new MysqlQuotaRepository(pool),
@@ -195,6 +215,8 @@ function mysqlStores(config: EtserverConfig, logger: EtserverLogger, clock: Cloc
       ]);
       checked = true;
       for (const probe of [mysqlProbe, redisProbe]) if (probe.state === "misconfigured") throw new StoreMisconfiguredError(probe.message);
+      // So that a watch opened right after startup finds the subscriber connected; one that does not answer is retried like any other.
+      if (redisProbe.state === "ready") await waitForRedis(subscriber, config.redis.commandTimeoutMs).catch(() => undefined);
       if (mysqlProbe.state === "down") {
         logger.warn(`mysql at ${mysqlAt.address} does not answer yet; retrying, calls get Unavailable until it does`, { reason: mysqlProbe.reason });
         retryMysql();
@@ -203,7 +225,8 @@ function mysqlStores(config: EtserverConfig, logger: EtserverLogger, clock: Cloc
     async close() {
       if (mysqlRetry !== undefined) clearTimeout(mysqlRetry);
       mysqlRetry = undefined;
-      await Promise.allSettled([pool.end(), redis.quit().catch(() => redis.disconnect())]);
+      feed.close();
+      await Promise.allSettled([pool.end(), redis.quit().catch(() => redis.disconnect()), subscriber.quit().catch(() => subscriber.disconnect())]);
     },
   };
 }

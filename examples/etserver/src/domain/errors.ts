@@ -29,3 +29,13 @@ export class LimitExceededError extends DomainError {
 export class StoreUnavailableError extends DomainError {
   override name = "StoreUnavailableError";
 }
+
+/** A watch bound was hit: too many watches, or a watcher that cannot keep up. Maps to ResourceExhausted with this message. */
+export class WatchLimitError extends DomainError {
+  override name = "WatchLimitError";
+}
+
+/** The server is shutting down: the call cannot start or continue. Maps to Unavailable with this message. */
+export class ShuttingDownError extends DomainError {
+  override name = "ShuttingDownError";
+}

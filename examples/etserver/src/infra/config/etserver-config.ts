@@ -1,6 +1,7 @@
 import { ConfigError, findConfigFile, loadConfig } from "@dora/runtime/config";
 import { z } from "zod";
 import { DEFAULT_KV_LIMITS } from "../../domain/kvstore.js";
+import { DEFAULT_WATCH_LIMITS } from "../../domain/watch.js";
 
 /**
  * etserver's configuration (SPEC §6): config.yaml, then the environment,
@@ -89,6 +90,18 @@ export const etserverConfigSchema = z
         maxKeyBytes: z.number().int().min(1).max(65_536).default(DEFAULT_KV_LIMITS.maxKeyBytes),
         /** Longest value in UTF-8 bytes. Default 61440 (60 KiB: fits dora v2's 64 KiB frame). */
         maxValueBytes: z.number().int().min(0).max(64 * 1024 * 1024).default(DEFAULT_KV_LIMITS.maxValueBytes),
+      })
+      .prefault({}),
+    watch: z
+      .strictObject({
+        /** Open watches of one user in one process. Default 16. */
+        maxPerUser: z.number().int().min(1).max(1_000_000).default(DEFAULT_WATCH_LIMITS.maxPerUser),
+        /** Open watches on one client connection. Default 64. */
+        maxPerConnection: z.number().int().min(1).max(1_000_000).default(DEFAULT_WATCH_LIMITS.maxPerConnection),
+        /** Open watches in one process. Default 10000. */
+        maxPerProcess: z.number().int().min(1).max(1_000_000).default(DEFAULT_WATCH_LIMITS.maxPerProcess),
+        /** Values one watcher may fall behind before its watch ends with ResourceExhausted. Default 64. */
+        maxQueuedMessages: z.number().int().min(1).max(65_536).default(DEFAULT_WATCH_LIMITS.maxQueuedMessages),
       })
       .prefault({}),
   })

@@ -20,14 +20,32 @@ export type RedisErrorSink = (message: string) => void;
  * recovers by itself when Redis returns.
  */
 export function connectRedis(settings: RedisSettings, onError: RedisErrorSink): Redis {
-  const client = new Redis(settings.url, {
+  return reportingErrors(new Redis(settings.url, baseOptions(settings)), onError);
+}
+
+/**
+ * Opens the connection that subscribes to watch channels: like
+ * {@link connectRedis}, but a command in flight when the connection drops
+ * fails at once instead of being sent again, and nothing is resubscribed on
+ * reconnect: a dropped subscriber has missed writes, so its watches end
+ * (Unavailable) rather than silently resume with a gap.
+ */
+export function connectRedisSubscriber(settings: RedisSettings, onError: RedisErrorSink): Redis {
+  return reportingErrors(new Redis(settings.url, { ...baseOptions(settings), maxRetriesPerRequest: 0, autoResubscribe: false, autoResendUnfulfilledCommands: false }), onError);
+}
+
+function baseOptions(settings: RedisSettings) {
+  return {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: settings.commandTimeoutMs,
     connectTimeout: Math.max(settings.commandTimeoutMs, 1000),
-    retryStrategy: (times) => Math.min(100 * times, 1000),
+    retryStrategy: (times: number) => Math.min(100 * times, 1000),
     lazyConnect: false,
-  });
+  };
+}
+
+function reportingErrors(client: Redis, onError: RedisErrorSink): Redis {
   let reported = false;
   client.on("error", (error: Error) => {
     if (reported) return;
