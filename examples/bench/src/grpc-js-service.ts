@@ -5,8 +5,12 @@ import {
   ReadSecureMessageResponseSchema,
   type ReadSecureMessageRequest,
   type ReadSecureMessageResponse,
+  WatchSecureMessageRequestSchema,
+  WatchSecureMessageResponseSchema,
+  type WatchSecureMessageRequest,
+  type WatchSecureMessageResponse,
 } from "@dora/tiger/kv/v1";
-import { READ_METHOD_PATH } from "./workload.js";
+import { READ_METHOD_PATH, STREAM_METHOD_PATH } from "./workload.js";
 
 /** A Buffer over the same memory as `bytes` (no copy). */
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -14,7 +18,8 @@ function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /**
- * grpc-js service definition of `kv.v1.KvService/ReadSecureMessage` whose
+ * grpc-js service definition of `kv.v1.KvService/ReadSecureMessage` (and
+ * the server-streaming `WatchSecureMessage`) whose
  * serializers are protobuf-es's, on tiger's generated messages: the same
  * schema and bytes as every other system of the comparison. grpc-js's
  * documented way to use another protobuf library (a `ServiceDefinition`
@@ -31,5 +36,15 @@ export const kvServiceDefinition = {
     responseSerialize: (message: ReadSecureMessageResponse) => asBuffer(toBinary(ReadSecureMessageResponseSchema, message)),
     responseDeserialize: (bytes: Buffer) => fromBinary(ReadSecureMessageResponseSchema, bytes),
     originalName: "readSecureMessage",
+  },
+  watchSecureMessage: {
+    path: STREAM_METHOD_PATH,
+    requestStream: false,
+    responseStream: true,
+    requestSerialize: (message: WatchSecureMessageRequest) => asBuffer(toBinary(WatchSecureMessageRequestSchema, message)),
+    requestDeserialize: (bytes: Buffer) => fromBinary(WatchSecureMessageRequestSchema, bytes),
+    responseSerialize: (message: WatchSecureMessageResponse) => asBuffer(toBinary(WatchSecureMessageResponseSchema, message)),
+    responseDeserialize: (bytes: Buffer) => fromBinary(WatchSecureMessageResponseSchema, bytes),
+    originalName: "watchSecureMessage",
   },
 } satisfies ServiceDefinition;

@@ -47,6 +47,19 @@ describe("npm run bench (quick mode, raw bound only)", () => {
     expect(stdout).toContain("| raw |");
   });
 
+  it("runs grpc-js server streaming end to end, counting every message of streams cut to --messages-per-stream", async () => {
+    const dir = join(out, "stream");
+    await run(process.execPath, [bin, "--quick", "--systems", "grpc-js-stream", "--requests", "30", "--messages-per-stream", "7", "--warmup", "0", "--out", dir], { timeout: 60_000 });
+    const report = JSON.parse(readFileSync(join(dir, "latest.json"), "utf8")) as BenchReport;
+    const [runRecord] = report.runs;
+    if (runRecord === undefined || !runRecord.ok) throw new Error(`grpc-js-stream run failed: ${JSON.stringify(runRecord)}`);
+    // 12 callers × 30 messages, each caller over streams of 7, 7, 7, 7 and 2 messages.
+    expect(runRecord).toMatchObject({ system: "grpc-js-stream", calls: 360, failures: 0 });
+    expect(runRecord.p50Us).toBeGreaterThan(0);
+    expect(report.settings).toMatchObject({ messagesPerStream: 7 });
+    expect(readFileSync(join(dir, "latest.md"), "utf8")).toContain("streams of 7 messages");
+  });
+
   it("rejects an unknown system by name, with exit code 2", async () => {
     await expect(run(process.execPath, [bin, "--systems", "nope", "--out", out])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown system or group "nope"') });
   });

@@ -15,17 +15,21 @@ import { summarizeProfileDir } from "./profile.js";
 import { ratios, summarize, toMarkdown, type BenchReport, type RunRecord } from "./report.js";
 import { benchPaths, type BenchSettings } from "./settings.js";
 import { SYSTEMS, type BenchSystem } from "./systems.js";
-import { DEFAULT_WORKLOAD } from "./workload.js";
+import { DEFAULT_STREAM_WORKLOAD, DEFAULT_WORKLOAD } from "./workload.js";
 
 const HELP = `Usage: npm run bench [-- options]
 
 Runs dora (etserver + etclient), the dora runtime alone, @grpc/grpc-js, Connect and a
-raw-socket bound on one workload, interleaved in rounds, and writes
+raw-socket bound on one workload, and the dora runtime's and @grpc/grpc-js's server
+streaming on one streaming workload, interleaved in rounds, and writes
 examples/bench/results/bench-<time>.{md,json} and latest.{md,json}.
 
 Options:
   --rounds N            rounds (default 3)
-  --requests N          calls per caller in each measured run (default ${DEFAULT_WORKLOAD.requestsPerCaller})
+  --requests N          calls per caller in each measured run; messages per caller for
+                        the streaming systems (default ${DEFAULT_WORKLOAD.requestsPerCaller})
+  --messages-per-stream N
+                        messages on each stream of the streaming systems (default ${DEFAULT_STREAM_WORKLOAD.messagesPerStream})
   --concurrency N       concurrent callers (default ${DEFAULT_WORKLOAD.concurrency})
   --warmup S            seconds of warm-up before each measured run (default ${DEFAULT_WORKLOAD.warmupSeconds})
   --size N              bytes of key and value (default ${DEFAULT_WORKLOAD.sizeBytes})
@@ -50,6 +54,7 @@ try {
     options: {
       rounds: { type: "string" },
       requests: { type: "string" },
+      "messages-per-stream": { type: "string" },
       concurrency: { type: "string" },
       warmup: { type: "string" },
       size: { type: "string" },
@@ -94,6 +99,7 @@ try {
     rounds: positiveInt("--rounds", options.rounds ?? (quick ? "1" : "3")),
     concurrency: positiveInt("--concurrency", options.concurrency ?? String(DEFAULT_WORKLOAD.concurrency)),
     requestsPerCaller: positiveInt("--requests", options.requests ?? (quick ? "500" : String(DEFAULT_WORKLOAD.requestsPerCaller))),
+    messagesPerStream: positiveInt("--messages-per-stream", options["messages-per-stream"] ?? String(DEFAULT_STREAM_WORKLOAD.messagesPerStream)),
     warmupSeconds: nonNegative("--warmup", options.warmup ?? (quick ? "0.5" : String(DEFAULT_WORKLOAD.warmupSeconds))),
     sizeBytes: positiveInt("--size", options.size ?? String(DEFAULT_WORKLOAD.sizeBytes)),
     runtimeBenchSeconds: nonNegative("--runtime-seconds", options["runtime-seconds"] ?? (quick ? "1" : "6")),
@@ -136,6 +142,7 @@ function buildReport(complete: boolean): BenchReport {
       rounds: settings.rounds,
       concurrency: settings.concurrency,
       requestsPerCaller: settings.requestsPerCaller,
+      messagesPerStream: settings.messagesPerStream,
       warmupSeconds: settings.warmupSeconds,
       sizeBytes: settings.sizeBytes,
       runtimeBenchSeconds: settings.runtimeBenchSeconds,

@@ -104,6 +104,20 @@ describe("summaries and ratios", () => {
     expect(byName["dora / raw, CPU per call"]).toMatchObject({ perRound: [2.5, null], met: false });
     expect(byName["dora / Connect, QPS"]).toMatchObject({ perRound: [null, null], median: null, met: null });
   });
+
+  it("compares dora's server streaming with grpc-js's in messages per second and p99 per message", () => {
+    const streaming = [
+      { id: "dora-stream", label: "d", group: "dora-stream" as const },
+      { id: "grpc-js-stream", label: "g", group: "grpc-js-stream" as const },
+    ];
+    const streamRuns: RunRecord[] = [
+      { system: "dora-stream", round: 1, ok: true, ...measurement(90_000, 200, 10) },
+      { system: "grpc-js-stream", round: 1, ok: true, ...measurement(30_000, 800, 30) },
+    ];
+    const byName = Object.fromEntries(ratios(streaming, streamRuns, 1).map((r) => [r.name, r]));
+    expect(byName["dora / grpc-js, server-streaming messages/s"]).toMatchObject({ perRound: [3], median: 3, met: null });
+    expect(byName["dora / grpc-js, server-streaming p99 per message"]).toMatchObject({ perRound: [0.25], median: 0.25, met: null });
+  });
 });
 
 describe("toMarkdown", () => {
@@ -114,7 +128,7 @@ describe("toMarkdown", () => {
       completedRuns: 1,
       plannedRuns: 4,
       machine: { cpus: 2, cpuModel: "test cpu", node: "v20.0.0", platform: "linux x64", loadAverageAtStart: 0.5 },
-      settings: { rounds: 2, concurrency: 12, requestsPerCaller: 10, warmupSeconds: 0, sizeBytes: 2000, runtimeBenchSeconds: 1, username: "100000", password: "100000", letter: "c" },
+      settings: { rounds: 2, concurrency: 12, requestsPerCaller: 10, messagesPerStream: 1000, warmupSeconds: 0, sizeBytes: 2000, runtimeBenchSeconds: 1, username: "100000", password: "100000", letter: "c" },
       systems: summarize([{ id: "raw", label: "raw", group: "raw" }], [{ system: "raw", round: 1, ok: true, ...measurement(40_000, 500, 40) }]),
       ratios: [],
       runs: [],
@@ -123,5 +137,24 @@ describe("toMarkdown", () => {
     const done = toMarkdown({ ...base, finishedAt: "2026-01-01T00:10:00.000Z", completedRuns: 4 });
     expect(done).not.toContain("Incomplete");
     expect(done).toMatch(/^\| raw \| 40,000 \| 40,000–40,000 \| 250 \| 500 \| 1,000 \| 20\.0 \| 20\.0 \| 80 \| 90 \| 120,000 \| 0 \|$/m);
+    expect(done).not.toContain("Streaming");
+  });
+
+  it("says what the streaming rows measure when the report has any", () => {
+    const report: BenchReport = {
+      startedAt: "2026-01-01T00:00:00.000Z",
+      finishedAt: "2026-01-01T00:10:00.000Z",
+      completedRuns: 1,
+      plannedRuns: 1,
+      machine: { cpus: 2, cpuModel: "test cpu", node: "v20.0.0", platform: "linux x64", loadAverageAtStart: 0.5 },
+      settings: { rounds: 1, concurrency: 12, requestsPerCaller: 10, messagesPerStream: 500, warmupSeconds: 0, sizeBytes: 2000, runtimeBenchSeconds: 1, username: "100000", password: "100000", letter: "c" },
+      systems: summarize([{ id: "grpc-js-stream", label: "g", group: "grpc-js-stream" }], [{ system: "grpc-js-stream", round: 1, ok: true, ...measurement(50_000, 300, 10) }]),
+      ratios: [],
+      runs: [],
+    };
+    const markdown = toMarkdown(report);
+    expect(markdown).toContain("Streaming (`*-stream` rows): server-streaming WatchSecureMessage, streams of 500 messages");
+    expect(markdown).toContain("QPS is messages per second");
+    expect(markdown).toMatch(/^\| grpc-js-stream \| 50,000 \|/m);
   });
 });

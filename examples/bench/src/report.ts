@@ -164,6 +164,8 @@ export function ratios(systems: readonly { id: string; group: SystemGroup }[], r
     make("dora / Connect, QPS", "dora QPS ÷ the best Connect variant's QPS", "≥ 10", (v) => v >= 10, "dora", "connect", qpsRatio),
     make("dora runtime alone / raw, QPS", "dora-runtime (same workload, runtime + generated code only) QPS ÷ raw bound QPS", "(none)", () => true, "dora-runtime", "raw", qpsRatio),
     make("npm run bench -w @dora/runtime / raw, QPS", "the runtime's own echo benchmark QPS ÷ raw bound QPS", "≥ 0.85", (v) => v >= 0.85, "runtime-bench", "raw", qpsRatio),
+    make("dora / grpc-js, server-streaming messages/s", "dora-stream messages per second ÷ grpc-js-stream's", "(none)", () => true, "dora-stream", "grpc-js-stream", qpsRatio),
+    make("dora / grpc-js, server-streaming p99 per message", "dora-stream p99 per message ÷ grpc-js-stream's", "(none)", () => true, "dora-stream", "grpc-js-stream", (a, b) => a.p99Us / b.p99Us),
   ].map((ratio) => (ratio.target === "(none)" ? { ...ratio, met: null } : ratio));
 }
 
@@ -184,6 +186,13 @@ export function toMarkdown(report: BenchReport): string {
     `Workload: ReadSecureMessage, ${settings.sizeBytes}-byte key and value, metadata username + token, ${settings.concurrency} callers × ${settings.requestsPerCaller.toLocaleString("en-US")} calls ` +
       `after a ${settings.warmupSeconds} s warm-up; ${settings.rounds} interleaved round(s); medians over the rounds.`,
   );
+  if (report.systems.some((s) => s.group.endsWith("-stream"))) {
+    lines.push(
+      `Streaming (\`*-stream\` rows): server-streaming WatchSecureMessage, streams of ${settings.messagesPerStream.toLocaleString("en-US")} messages, each the ${settings.sizeBytes}-byte key and value, ` +
+        `${settings.concurrency} callers × ${settings.requestsPerCaller.toLocaleString("en-US")} messages; there QPS is messages per second, calls are messages, ` +
+        "latency is per message (time since the previous message of its stream, or since the stream opened) and CPU is per message.",
+    );
+  }
   lines.push("");
   lines.push("| system | QPS | QPS range | p50 µs | p99 µs | max µs | server CPU µs/call | client CPU µs/call | server RSS MiB | client RSS MiB | calls | failures |");
   lines.push("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");

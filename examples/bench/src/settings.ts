@@ -7,8 +7,10 @@ export interface BenchSettings {
   rounds: number;
   /** Concurrent callers. */
   concurrency: number;
-  /** Calls per caller in each measured run. */
+  /** Calls per caller in each measured run (messages per caller for the streaming systems). */
   requestsPerCaller: number;
+  /** Messages the server sends on each stream of the streaming systems. */
+  messagesPerStream: number;
   /** Seconds of warm-up calls (a separate client process) before each measured run; 0: none. */
   warmupSeconds: number;
   /** Bytes of key and value. */

@@ -10,7 +10,7 @@ import type { BenchPaths, BenchSettings } from "./settings.js";
 import type { ProcessUsage } from "./usage-hook.js";
 
 /** Families of systems; ratios compare dora with the best member of a family. */
-export type SystemGroup = "dora" | "dora-runtime" | "runtime-bench" | "raw" | "grpc-js" | "connect";
+export type SystemGroup = "dora" | "dora-runtime" | "runtime-bench" | "raw" | "grpc-js" | "connect" | "dora-stream" | "grpc-js-stream";
 
 /** What one measured run of one system gives. CPU and RSS are null where they could not be measured. */
 export interface Measurement {
@@ -254,7 +254,10 @@ function doraSystem(): BenchSystem {
   };
 }
 
-/** A system whose server and client are this package's own (server-main / client-main). */
+/**
+ * A system whose server and client are this package's own (server-main /
+ * client-main). A `*-stream` client runs the server-streaming comparison.
+ */
 function ownSystem(init: { id: string; label: string; group: SystemGroup; inDefault?: boolean; server: string; client: string; connections: number }): BenchSystem {
   return {
     id: init.id,
@@ -280,6 +283,7 @@ function ownSystem(init: { id: string; label: string; group: SystemGroup; inDefa
           String(settings.concurrency),
           ...lengthArgs(length, "--requests"),
           ...workload,
+          ...(init.client.endsWith("-stream") ? ["--messages-per-stream", String(settings.messagesPerStream)] : []),
         ],
         parse: parseClientMainResult,
       });
@@ -333,4 +337,12 @@ export const SYSTEMS: readonly BenchSystem[] = [
   ownSystem({ id: "connect-connect-12", label: "Connect, Connect protocol (binary), HTTP/2, 12 connections", group: "connect", server: "connect", client: "connect-connect", connections: 12 }),
   ownSystem({ id: "connect-grpc-web-1", label: "Connect, gRPC-web protocol, HTTP/2, 1 connection", group: "connect", inDefault: false, server: "connect", client: "connect-grpc-web", connections: 1 }),
   ownSystem({ id: "connect-grpc-web-12", label: "Connect, gRPC-web protocol, HTTP/2, 12 connections", group: "connect", inDefault: false, server: "connect", client: "connect-grpc-web", connections: 12 }),
+  ownSystem({
+    id: "grpc-js-stream",
+    label: "@grpc/grpc-js server streaming, 1 channel (messages, not calls)",
+    group: "grpc-js-stream",
+    server: "grpc-js",
+    client: "grpc-js-stream",
+    connections: 1,
+  }),
 ];

@@ -35,3 +35,26 @@ export interface WorkloadParams {
 
 /** The fully-qualified method every system calls (SPEC §3.3). */
 export const READ_METHOD_PATH = "/kv.v1.KvService/ReadSecureMessage";
+
+/**
+ * The server-streaming comparison: each caller opens streams of
+ * WatchSecureMessage, each answered with `messagesPerStream` messages of a
+ * `sizeBytes`-byte key and value, until it has received its share of
+ * messages (`requestsPerCaller`, as for unary calls).
+ */
+export const DEFAULT_STREAM_WORKLOAD = {
+  /** Messages the server sends on each stream before it ends the stream. */
+  messagesPerStream: 1000,
+} as const;
+
+/** The server-streaming method of the streaming comparison (SPEC §3.3). */
+export const STREAM_METHOD_PATH = "/kv.v1.KvService/WatchSecureMessage";
+
+/** Request metadata that tells a streaming server how many messages to send (a positive decimal integer). */
+export const STREAM_MESSAGES_META = "messages";
+
+/** The stream length a request's metadata asks for, or undefined when it is not a positive integer up to 10^9. */
+export function streamLengthOf(value: string | undefined): number | undefined {
+  if (value === undefined || !/^[1-9][0-9]{0,8}$/.test(value)) return undefined;
+  return Number(value);
+}

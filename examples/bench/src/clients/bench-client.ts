@@ -21,3 +21,16 @@ export interface BenchClient {
   /** Closes its connections. */
   close(): Promise<void>;
 }
+
+/** A client of the server-streaming comparison: one WatchSecureMessage stream per `stream`. */
+export interface BenchStreamClient {
+  /**
+   * Opens one stream from caller number `caller`, asking for `messages`
+   * messages, calls `onMessage` as each arrives, and resolves with how many
+   * arrived with the expected key and value (never rejects: a failed stream
+   * resolves with the good messages it had).
+   */
+  stream(caller: number, messages: number, onMessage: () => void): Promise<number>;
+  /** Closes its connections. */
+  close(): Promise<void>;
+}

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kv/v1/kv.proto.
  */
 export const file_kv_v1_kv: GenFile = /*@__PURE__*/
-  fileDesc("Cg5rdi92MS9rdi5wcm90bxIFa3YudjEiNAoGU3RhdHVzEhkKBGNvZGUYASABKA4yCy5rdi52MS5Db2RlEg8KB21lc3NhZ2UYAiABKAkiMgoMTG9naW5SZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIj0KDUxvZ2luUmVzcG9uc2USHQoGc3RhdHVzGAEgASgLMg0ua3YudjEuU3RhdHVzEg0KBXRva2VuGAIgASgJIjcKGVdyaXRlU2VjdXJlTWVzc2FnZVJlcXVlc3QSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJIjgKGldyaXRlU2VjdXJlTWVzc2FnZVJlc3BvbnNlEgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCSInChhSZWFkU2VjdXJlTWVzc2FnZVJlcXVlc3QSCwoDa2V5GAEgASgJIkkKGVJlYWRTZWN1cmVNZXNzYWdlUmVzcG9uc2USHQoGc3RhdHVzGAEgASgLMg0ua3YudjEuU3RhdHVzEg0KBXZhbHVlGAIgASgJKkcKBENvZGUSBgoCT0sQABIjCh5JTkNPUlJFQ1RfVVNFUk5BTUVfT1JfUEFTU1dPUkQQ6AcSEgoNS0VZX05PVF9FWElTVBDpBzLyAQoJS3ZTZXJ2aWNlEjIKBUxvZ2luEhMua3YudjEuTG9naW5SZXF1ZXN0GhQua3YudjEuTG9naW5SZXNwb25zZRJZChJXcml0ZVNlY3VyZU1lc3NhZ2USIC5rdi52MS5Xcml0ZVNlY3VyZU1lc3NhZ2VSZXF1ZXN0GiEua3YudjEuV3JpdGVTZWN1cmVNZXNzYWdlUmVzcG9uc2USVgoRUmVhZFNlY3VyZU1lc3NhZ2USHy5rdi52MS5SZWFkU2VjdXJlTWVzc2FnZVJlcXVlc3QaIC5rdi52MS5SZWFkU2VjdXJlTWVzc2FnZVJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Cg5rdi92MS9rdi5wcm90bxIFa3YudjEiNAoGU3RhdHVzEhkKBGNvZGUYASABKA4yCy5rdi52MS5Db2RlEg8KB21lc3NhZ2UYAiABKAkiMgoMTG9naW5SZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIj0KDUxvZ2luUmVzcG9uc2USHQoGc3RhdHVzGAEgASgLMg0ua3YudjEuU3RhdHVzEg0KBXRva2VuGAIgASgJIjcKGVdyaXRlU2VjdXJlTWVzc2FnZVJlcXVlc3QSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJIjgKGldyaXRlU2VjdXJlTWVzc2FnZVJlc3BvbnNlEgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCSInChhSZWFkU2VjdXJlTWVzc2FnZVJlcXVlc3QSCwoDa2V5GAEgASgJIkkKGVJlYWRTZWN1cmVNZXNzYWdlUmVzcG9uc2USHQoGc3RhdHVzGAEgASgLMg0ua3YudjEuU3RhdHVzEg0KBXZhbHVlGAIgASgJIigKGVdhdGNoU2VjdXJlTWVzc2FnZVJlcXVlc3QSCwoDa2V5GAEgASgJIjgKGldhdGNoU2VjdXJlTWVzc2FnZVJlc3BvbnNlEgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCSpHCgRDb2RlEgYKAk9LEAASIwoeSU5DT1JSRUNUX1VTRVJOQU1FX09SX1BBU1NXT1JEEOgHEhIKDUtFWV9OT1RfRVhJU1QQ6Qcy8gEKCUt2U2VydmljZRIyCgVMb2dpbhITLmt2LnYxLkxvZ2luUmVxdWVzdBoULmt2LnYxLkxvZ2luUmVzcG9uc2USWQoSV3JpdGVTZWN1cmVNZXNzYWdlEiAua3YudjEuV3JpdGVTZWN1cmVNZXNzYWdlUmVxdWVzdBohLmt2LnYxLldyaXRlU2VjdXJlTWVzc2FnZVJlc3BvbnNlElYKEVJlYWRTZWN1cmVNZXNzYWdlEh8ua3YudjEuUmVhZFNlY3VyZU1lc3NhZ2VSZXF1ZXN0GiAua3YudjEuUmVhZFNlY3VyZU1lc3NhZ2VSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * A business status: a code and a human-readable message.
@@ -178,6 +178,49 @@ export type ReadSecureMessageResponse = Message<"kv.v1.ReadSecureMessageResponse
  */
 export const ReadSecureMessageResponseSchema: GenMessage<ReadSecureMessageResponse> = /*@__PURE__*/
   messageDesc(file_kv_v1_kv, 6);
+
+/**
+ * WatchSecureMessageRequest names the key to watch in the caller's namespace.
+ *
+ * @generated from message kv.v1.WatchSecureMessageRequest
+ */
+export type WatchSecureMessageRequest = Message<"kv.v1.WatchSecureMessageRequest"> & {
+  /**
+   * @generated from field: string key = 1;
+   */
+  key: string;
+};
+
+/**
+ * Describes the message kv.v1.WatchSecureMessageRequest.
+ * Use `create(WatchSecureMessageRequestSchema)` to create a new message.
+ */
+export const WatchSecureMessageRequestSchema: GenMessage<WatchSecureMessageRequest> = /*@__PURE__*/
+  messageDesc(file_kv_v1_kv, 7);
+
+/**
+ * WatchSecureMessageResponse carries one value written to the watched key.
+ *
+ * @generated from message kv.v1.WatchSecureMessageResponse
+ */
+export type WatchSecureMessageResponse = Message<"kv.v1.WatchSecureMessageResponse"> & {
+  /**
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * @generated from field: string value = 2;
+   */
+  value: string;
+};
+
+/**
+ * Describes the message kv.v1.WatchSecureMessageResponse.
+ * Use `create(WatchSecureMessageResponseSchema)` to create a new message.
+ */
+export const WatchSecureMessageResponseSchema: GenMessage<WatchSecureMessageResponse> = /*@__PURE__*/
+  messageDesc(file_kv_v1_kv, 8);
 
 /**
  * Business status codes carried in responses (not dora status codes).
