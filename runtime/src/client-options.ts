@@ -55,9 +55,11 @@ export interface ClientOptions extends CommonClientOptions {
    * dora. Default 1000 ms.
    */
   probeTimeoutMs?: number;
-  /** Send a PING after this long without reading anything. Default 5000 ms. */
+  /** Send a PING after this long without reading a whole frame (liveness counts frames, not bytes). Default 5000 ms. */
   keepaliveTimeMs?: number;
-  /** Close the connection when nothing was read this long after a PING. Default 20000 ms. */
+  /** A frame whose first bytes have arrived must be complete within this time, else the connection closes. Default 20000 ms. */
+  frameTimeoutMs?: number;
+  /** Close the connection when no whole frame was read this long after a PING. Default 20000 ms. */
   keepaliveTimeoutMs?: number;
   /** First reconnect delay after a failed connect; grows ×1.6 with ±20 % jitter. Default 1000 ms. */
   reconnectInitialMs?: number;

@@ -51,6 +51,13 @@ export function createClient(options: ClientOptions): Client {
   return new DoraClient(config, options, pool);
 }
 
+/**
+ * Most calls one connection takes in a turn (one tick) before the next
+ * connection is used: enough to share a write, few enough that a burst of
+ * calls still spreads over the pool.
+ */
+export const CALLS_PER_TURN = 8;
+
 /** The values of calls no interceptor sees: nothing reads or writes them. */
 const UNREAD_VALUES: ContextValues = createContextValues();
 
@@ -72,6 +79,9 @@ export class DoraClient implements Client, PendingCallOwner {
   private readonly intercepted: boolean;
   private readonly names = new Map<DescMethod, string>();
   private next = 0;
+  /** The connection of the current turn, and how many calls it has taken in it (0: no turn). */
+  private turn = 0;
+  private turnCalls = 0;
   private seq = 0;
   private closed = false;
   private closePromise: Promise<void> | undefined;
@@ -160,6 +170,11 @@ export class DoraClient implements Client, PendingCallOwner {
     return call.promise;
   };
 
+  /** The tick is over: its calls have been written; the next call starts a turn on the next connection. */
+  private readonly endTurn = (): void => {
+    this.turnCalls = 0;
+  };
+
   /** The fully-qualified name of a method, `/<package>.<Service>/<Method>`. */
   private nameOf(desc: DescMethod): string {
     let name = this.names.get(desc);
@@ -170,15 +185,34 @@ export class DoraClient implements Client, PendingCallOwner {
     return name;
   }
 
-  /** Round-robin over connections that are not waiting out a reconnect delay. */
+  /**
+   * Round-robin over connections that are not waiting out a reconnect delay,
+   * in turns: the calls of one tick go to one connection, up to
+   * {@link CALLS_PER_TURN} of them, so they leave in one write (the connection
+   * batches the frames of a tick) and their answers come back together; the
+   * next tick starts on the next connection.
+   */
   private pick(): ClientConnection | DoraError {
     const pool = this.pool;
     const n = pool.length;
     const now = Date.now();
+    if (this.turnCalls > 0 && this.turnCalls < CALLS_PER_TURN) {
+      const conn = pool[this.turn]!;
+      if (conn.usable(now)) {
+        this.turnCalls++;
+        return conn;
+      }
+    }
     for (let i = 0; i < n; i++) {
-      const conn = pool[this.next]!;
-      this.next = this.next + 1 === n ? 0 : this.next + 1;
-      if (conn.usable(now)) return conn;
+      const index = this.next;
+      const conn = pool[index]!;
+      this.next = index + 1 === n ? 0 : index + 1;
+      if (conn.usable(now)) {
+        if (this.turnCalls === 0) process.nextTick(this.endTurn);
+        this.turn = index;
+        this.turnCalls = 1;
+        return conn;
+      }
     }
     const reason = pool.find((c) => c.failure !== undefined)?.failure;
     return new DoraError(Code.Unavailable, `no connection available${reason === undefined ? "" : `: ${reason}`}`);

@@ -18,5 +18,5 @@ export { createClient, type Client } from "./client.js";
 export type { CallOptions, ClientOptions, ClientTlsOptions, CommonClientOptions } from "./client-options.js";
 export { createInProcessClient, type InProcessClientOptions } from "./in-process-client.js";
 export { DORA_V2_MAX_FRAME_BYTES, doraV2CompatClientOptions, doraV2CompatServerOptions } from "./dora-v2-compat.js";
-export { DEFAULTS } from "./options.js";
+export { DEFAULTS, MAX_TIMEOUT_MS } from "./options.js";
 export { createConsoleLogger, parseLogLevel, silentLogger, type ConsoleLoggerOptions, type LogFields, type LogLevel, type Logger } from "./logger.js";

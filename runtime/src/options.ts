@@ -11,6 +11,10 @@ import type { ServerOptions } from "./server-options.js";
 export const DEFAULTS = {
   keepaliveTimeMs: 5000,
   keepaliveTimeoutMs: 20000,
+  frameTimeoutMs: 20000,
+  handshakeTimeoutMs: 10000,
+  maxConnections: 10000,
+  maxConnectionsPerAddress: 1000,
   maxFrameBytes: 4 * 1024 * 1024,
   maxMetadataBytes: 16 * 1024,
   maxConcurrentCalls: 1000,
@@ -25,8 +29,13 @@ export const DEFAULTS = {
 
 /** Largest frame length the u32 length field can carry. */
 const MAX_U32 = 0xffffffff;
-/** Largest delay a Node timer accepts. */
-const MAX_TIMER_MS = 0x7fffffff;
+/**
+ * The longest deadline, timeout or timer delay dora accepts, in milliseconds:
+ * 2^31−1 (about 24.8 days), the largest delay a Node timer can wait (a longer
+ * one fires after 1 ms). A `dora-timeout` above it is clamped to it.
+ */
+export const MAX_TIMEOUT_MS = 0x7fffffff;
+const MAX_TIMER_MS = MAX_TIMEOUT_MS;
 
 /**
  * Returns `value` or its default, after checking it is an integer within
@@ -47,14 +56,22 @@ export function intOption(name: string, value: number | undefined, fallback: num
 export interface TransportOptions {
   readonly keepaliveTimeMs: number;
   readonly keepaliveTimeoutMs: number;
+  /** A frame whose first bytes arrived must be complete within this many milliseconds. */
+  readonly frameTimeoutMs: number;
   readonly maxFrameBytes: number;
 }
 
 /** Validates the transport options common to server and client. */
-export function transportOptions(o: { keepaliveTimeMs?: number | undefined; keepaliveTimeoutMs?: number | undefined; maxFrameBytes?: number | undefined }): TransportOptions {
+export function transportOptions(o: {
+  keepaliveTimeMs?: number | undefined;
+  keepaliveTimeoutMs?: number | undefined;
+  frameTimeoutMs?: number | undefined;
+  maxFrameBytes?: number | undefined;
+}): TransportOptions {
   return {
     keepaliveTimeMs: intOption("keepaliveTimeMs", o.keepaliveTimeMs, DEFAULTS.keepaliveTimeMs, 1, MAX_TIMER_MS),
     keepaliveTimeoutMs: intOption("keepaliveTimeoutMs", o.keepaliveTimeoutMs, DEFAULTS.keepaliveTimeoutMs, 1, MAX_TIMER_MS),
+    frameTimeoutMs: intOption("frameTimeoutMs", o.frameTimeoutMs, DEFAULTS.frameTimeoutMs, 1, MAX_TIMER_MS),
     maxFrameBytes: intOption("maxFrameBytes", o.maxFrameBytes, DEFAULTS.maxFrameBytes, 64, MAX_U32),
   };
 }
@@ -76,6 +93,9 @@ export interface ServerConfig {
   readonly maxMetadataBytes: number;
   readonly maxConcurrentCalls: number;
   readonly closeGraceMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
   readonly codecs: CodecRegistry;
 }
 
@@ -86,6 +106,9 @@ export function serverConfig(o: ServerOptions): ServerConfig {
     maxMetadataBytes: intOption("maxMetadataBytes", o.maxMetadataBytes, DEFAULTS.maxMetadataBytes, 0),
     maxConcurrentCalls: intOption("maxConcurrentCalls", o.maxConcurrentCalls, DEFAULTS.maxConcurrentCalls, 1),
     closeGraceMs: intOption("closeGraceMs", o.closeGraceMs, DEFAULTS.closeGraceMs, 0, MAX_TIMER_MS),
+    handshakeTimeoutMs: intOption("handshakeTimeoutMs", o.handshakeTimeoutMs, DEFAULTS.handshakeTimeoutMs, 1, MAX_TIMER_MS),
+    maxConnections: intOption("maxConnections", o.maxConnections, DEFAULTS.maxConnections, 1),
+    maxConnectionsPerAddress: intOption("maxConnectionsPerAddress", o.maxConnectionsPerAddress, DEFAULTS.maxConnectionsPerAddress, 1),
     codecs: new CodecRegistry(o.codecs),
   };
 }

@@ -48,6 +48,8 @@ export class ServerCall implements HandlerContext, Expirable {
   deadlineSlot: Set<Expirable> | undefined = undefined;
   private done = false;
   private controller: AbortController | undefined;
+  /** Why the call was aborted before anyone asked for its signal. */
+  private abortReason: DoraError | undefined;
   private respMeta: Record<string, string> | undefined;
   private valueStore: ContextValues | undefined;
   private meta: Readonly<Record<string, string>>;
@@ -69,6 +71,11 @@ export class ServerCall implements HandlerContext, Expirable {
     return this.rpc.name;
   }
 
+  /** The rpc's descriptor. */
+  get rpcDesc(): RegisteredMethod["desc"] {
+    return this.rpc.desc;
+  }
+
   get requestMeta(): Readonly<Record<string, string>> {
     return this.meta;
   }
@@ -81,8 +88,16 @@ export class ServerCall implements HandlerContext, Expirable {
     return (this.respMeta ??= {});
   }
 
+  /**
+   * Created on first use: most handlers never read it. A call aborted before
+   * that gets a signal that is already aborted with the same reason.
+   */
   get signal(): AbortSignal {
-    return (this.controller ??= new AbortController()).signal;
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
   }
 
   get values(): ContextValues {
@@ -127,7 +142,7 @@ export class ServerCall implements HandlerContext, Expirable {
   expire(): void {
     if (this.done) return;
     this.respond(undefined, statusMeta(Code.DeadlineExceeded, "deadline exceeded"), EMPTY_BYTES);
-    this.controller?.abort(new DoraError(Code.DeadlineExceeded, "deadline exceeded"));
+    this.abortWith(new DoraError(Code.DeadlineExceeded, "deadline exceeded"));
   }
 
   /** The connection closed or the server shut down: abort the handler, send nothing. */
@@ -135,18 +150,30 @@ export class ServerCall implements HandlerContext, Expirable {
     if (this.done) return;
     this.done = true;
     this.connection.server.wheel.remove(this);
-    this.controller?.abort(reason);
+    this.abortWith(reason);
   }
 
-  /** The request as interceptors see it; it shares this call's signal and values. */
+  private abortWith(reason: DoraError): void {
+    if (this.controller === undefined) this.abortReason = reason;
+    else this.controller.abort(reason);
+  }
+
+  /**
+   * The request as interceptors see it; it shares this call's signal and
+   * values, both created only when an interceptor or the handler reads them
+   * (a copy made with `{ ...req }` reads them).
+   */
   private request(message: MessageShape<DescMessage>): UnaryRequest {
-    return { method: this.rpc.name, desc: this.rpc.desc, meta: this.meta, deadline: this.deadline, signal: this.signal, message, values: this.values, peer: this.peer };
+    return new ServerRequest(this, message);
   }
 
   /** The last step of the chain: the handler, with the metadata and values the interceptors passed on. */
   private async callHandler<I extends DescMessage, O extends DescMessage>(req: UnaryRequest<I, O>): Promise<UnaryResponse<O>> {
-    this.meta = req.meta;
-    this.valueStore = req.values;
+    if (!(req instanceof ServerRequest)) {
+      // An interceptor passed a changed copy on: the handler sees its metadata and values.
+      this.meta = req.meta;
+      this.valueStore = req.values;
+    }
     const result = await this.rpc.handler(req.message, this);
     // The router erases the rpc's types; the handler answers this rpc's output.
     return { message: create(req.desc.output, result as MessageInitShape<O>), meta: this.responseMeta };
@@ -176,6 +203,34 @@ export class ServerCall implements HandlerContext, Expirable {
       connection.channel.write(frame);
     }
     connection.finished(this);
+  }
+}
+
+/** A server call's {@link UnaryRequest}: its signal and values are the call's, created when first read. */
+class ServerRequest implements UnaryRequest {
+  readonly method: string;
+  readonly desc: RegisteredMethod["desc"];
+  readonly meta: Readonly<Record<string, string>>;
+  readonly deadline: number | undefined;
+  readonly peer: Peer;
+
+  constructor(
+    private readonly call: ServerCall,
+    readonly message: MessageShape<DescMessage>,
+  ) {
+    this.method = call.method;
+    this.desc = call.rpcDesc;
+    this.meta = call.requestMeta;
+    this.deadline = call.deadline;
+    this.peer = call.peer;
+  }
+
+  get signal(): AbortSignal {
+    return this.call.signal;
+  }
+
+  get values(): ContextValues {
+    return this.call.values;
   }
 }
 

@@ -10,7 +10,8 @@ import type { FrameChannel, FrameListener } from "./frame-channel.js";
 import type { Peer } from "./handler-context.js";
 import type { MethodRouter } from "./method-router.js";
 import type { ServerConfig } from "./options.js";
-import { FRAME_DATA } from "./protocol/frame.js";
+import { MAX_TIMEOUT_MS } from "./options.js";
+import { FRAME_DATA, FRAME_HEADER_BYTES } from "./protocol/frame.js";
 import { decodePkg, encodePkgFrame, type Head } from "./protocol/pkg.js";
 import { parseTimeout, statusMeta, stripReserved, TIMEOUT_KEY } from "./protocol/reserved-meta.js";
 import { ServerCall, type CallConnection, type CallServer } from "./server-call.js";
@@ -26,6 +27,13 @@ export interface ServerCore extends CallServer {
 }
 
 const EMPTY_BYTES = new Uint8Array(0);
+/** Characters of peer-sent text (a method name, a serialize type) an error message quotes at most. */
+export const MAX_ECHOED_CHARS = 100;
+
+/** `text` quoted for an error message, cut to {@link MAX_ECHOED_CHARS} characters so an answer stays small. */
+function quote(text: string): string {
+  return text.length <= MAX_ECHOED_CHARS ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, MAX_ECHOED_CHARS))}… (${text.length} characters)`;
+}
 const NO_HEAD: Head = { version: 0, serializeType: "", seq: 0, method: "", meta: undefined, metaBytes: 0 };
 
 /** A connection of a server, over a socket or an in-process channel. */
@@ -63,22 +71,25 @@ export class ServerConnection implements FrameListener, CallConnection {
     const config = server.config;
     if (head.method === "") return this.reject(streamId, head, Code.BadRequest, "empty method");
     const codec = config.codecs.get(head.serializeType);
-    if (codec === undefined) return this.reject(streamId, head, Code.BadRequest, `unknown serialize_type ${JSON.stringify(head.serializeType)}`);
+    if (codec === undefined) return this.reject(streamId, head, Code.BadRequest, `unknown serialize_type ${quote(head.serializeType)}`);
     if (head.metaBytes > config.maxMetadataBytes) return this.reject(streamId, head, Code.BadRequest, `metadata exceeds ${config.maxMetadataBytes} bytes`);
     let deadline: number | undefined;
     const timeout = head.meta?.[TIMEOUT_KEY];
     if (timeout !== undefined) {
       const ms = parseTimeout(timeout);
-      if (ms === undefined) return this.reject(streamId, head, Code.BadRequest, `invalid ${TIMEOUT_KEY} ${JSON.stringify(timeout)}`);
-      deadline = Date.now() + ms;
+      if (ms === undefined) return this.reject(streamId, head, Code.BadRequest, `invalid ${TIMEOUT_KEY} ${quote(timeout)}`);
+      // No time at all: the deadline has passed before the call began, so nothing runs.
+      if (ms === 0) return this.reject(streamId, head, Code.DeadlineExceeded, "deadline exceeded");
+      // SPEC §4: deadlines are clamped to MAX_TIMEOUT_MS (a longer timer would fire at once).
+      deadline = Date.now() + (ms > MAX_TIMEOUT_MS ? MAX_TIMEOUT_MS : ms);
     }
     if (server.closing) return this.reject(streamId, head, Code.Unavailable, "server is shutting down");
     if (this.calls.size >= config.maxConcurrentCalls) {
       return this.reject(streamId, head, Code.ResourceExhausted, `more than ${config.maxConcurrentCalls} calls in flight on this connection`);
     }
     const route = server.router.lookup(head.method);
-    if (route.kind === "unknown") return this.reject(streamId, head, Code.Unimplemented, `unknown method ${JSON.stringify(head.method)}`);
-    if (route.kind === "ambiguous") return this.reject(streamId, head, Code.Unimplemented, `method name ${JSON.stringify(head.method)} is ambiguous`);
+    if (route.kind === "unknown") return this.reject(streamId, head, Code.Unimplemented, `unknown method ${quote(head.method)}`);
+    if (route.kind === "ambiguous") return this.reject(streamId, head, Code.Unimplemented, `method name ${quote(head.method)} is ambiguous`);
     const rpc = route.method;
     let request: MessageShape<DescMessage>;
     try {
@@ -92,9 +103,18 @@ export class ServerConnection implements FrameListener, CallConnection {
     void call.run(request);
   }
 
-  /** Answers a request that never became a call, echoing what its head says. */
+  /**
+   * Answers a request that never became a call, echoing what its head says.
+   * SPEC §4: no frame is sent above `maxFrameBytes`; when the echoed method
+   * and serialize type would not fit, the answer carries the status alone.
+   */
   private reject(streamId: number, head: Head, code: Code, message: string): void {
-    this.channel.write(encodePkgFrame(streamId, head, undefined, statusMeta(code, message), EMPTY_BYTES));
+    const status = statusMeta(code, message);
+    let frame = encodePkgFrame(streamId, head, undefined, status, EMPTY_BYTES);
+    if (frame.length - FRAME_HEADER_BYTES > this.server.config.transport.maxFrameBytes) {
+      frame = encodePkgFrame(streamId, { version: head.version, serializeType: "", seq: head.seq, method: "" }, undefined, status, EMPTY_BYTES);
+    }
+    this.channel.write(frame);
   }
 
   /** A call has answered (or was aborted). */
