@@ -111,6 +111,12 @@ export function createEtserver(config: EtserverConfig, logger: EtserverLogger): 
   const server = createServer({
     logger,
     interceptors,
+    maxConnections: config.server.maxConnections,
+    maxConnectionsPerAddress: config.server.maxConnectionsPerAddress,
+    handshakeTimeoutMs: config.server.handshakeTimeoutMs,
+    frameTimeoutMs: config.server.frameTimeoutMs,
+    keepaliveTimeMs: config.server.keepaliveTimeMs,
+    keepaliveTimeoutMs: config.server.keepaliveTimeoutMs,
     ...(tls === undefined ? {} : { tls: { cert: tls.cert, key: tls.key, ca: tls.ca, requestClientCert: true } }),
   });
   registerKvService(server, handler);
