@@ -36,6 +36,13 @@ export interface CommonClientOptions {
   bareMethodNames?: boolean;
   /** Codecs beyond the built-in `proto` and `json`. */
   codecs?: Codec[];
+  /**
+   * Flow-control window of each stream's responses, in message bytes: how
+   * much a server may send ahead of the caller reading it. Default and
+   * minimum 65536 (the protocol's default window; a larger one is announced
+   * to the server when the stream opens); at most 2^31−1.
+   */
+  streamWindowBytes?: number;
   /** Where connection events (a failed connect, a closed connection) are logged, at debug level. Default: silent. */
   logger?: Logger;
 }
@@ -71,7 +78,11 @@ export interface ClientOptions extends CommonClientOptions {
 
 /** Options of one call. */
 export interface CallOptions {
-  /** Time allowed for this call, in milliseconds. Default: the client's `timeoutMs`. */
+  /**
+   * Time allowed for this call, in milliseconds. Default: the client's
+   * `timeoutMs` for a unary call; none for a streaming call (a stream, such
+   * as a watch, may stay open as long as both sides want).
+   */
   timeoutMs?: number;
   /** Aborting fails the call at once with `Canceled`. */
   signal?: AbortSignal;
@@ -79,6 +90,10 @@ export interface CallOptions {
   meta?: Record<string, string>;
   /** Per-call values for the client's interceptors. Default: an empty collection. */
   values?: ContextValues;
-  /** Receives the response metadata (framework keys removed) of a successful call, or of a call the server failed. */
+  /** Receives the response metadata (framework keys removed) of a successful unary call, or of a unary call the server failed. */
   onResponseMeta?: (meta: Readonly<Record<string, string>>) => void;
+  /** Streaming calls: receives the response headers (framework keys removed) when the server's first frame arrives. */
+  onHeader?: (headers: Readonly<Record<string, string>>) => void;
+  /** Streaming calls: receives the response trailers (framework keys removed) when the stream ends, with an error or not. */
+  onTrailer?: (trailers: Readonly<Record<string, string>>) => void;
 }

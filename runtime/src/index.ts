@@ -11,7 +11,7 @@ export { DoraError, isDoraError } from "./dora-error.js";
 export { jsonCodec, protoCodec, type Codec } from "./codec.js";
 export { createHandlerContext, type HandlerContext, type Peer } from "./handler-context.js";
 export { createContextKey, createContextValues, type ContextKey, type ContextValues } from "./context-values.js";
-export type { Interceptor, UnaryFn, UnaryRequest, UnaryResponse } from "./interceptor.js";
+export type { AnyFn, AnyRequest, AnyResponse, Interceptor, StreamRequest, StreamResponse, UnaryFn, UnaryRequest, UnaryResponse } from "./interceptor.js";
 export { createServer, type Server } from "./server.js";
 export type { ServerOptions, ServerTlsOptions } from "./server-options.js";
 export { createClient, type Client } from "./client.js";

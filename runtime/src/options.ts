@@ -25,6 +25,7 @@ export const DEFAULTS = {
   probeTimeoutMs: 1000,
   reconnectInitialMs: 1000,
   reconnectMaxMs: 120000,
+  streamWindowBytes: 65536,
 } as const;
 
 /** Largest frame length the u32 length field can carry. */
@@ -50,6 +51,11 @@ export function intOption(name: string, value: number | undefined, fallback: num
     throw new RangeError(`option ${name} must be between ${min} and ${max}, got ${value}`);
   }
   return value;
+}
+
+/** A stream window: the protocol's default window can only be raised, up to 2^31−1 (docs/protocol.md "Streaming"). */
+function streamWindowOption(value: number | undefined): number {
+  return intOption("streamWindowBytes", value, DEFAULTS.streamWindowBytes, DEFAULTS.streamWindowBytes, 0x7fffffff);
 }
 
 /** Transport options, validated. */
@@ -93,6 +99,7 @@ export interface ServerConfig {
   readonly maxMetadataBytes: number;
   readonly maxConcurrentCalls: number;
   readonly closeGraceMs: number;
+  readonly streamWindowBytes: number;
   readonly handshakeTimeoutMs: number;
   readonly maxConnections: number;
   readonly maxConnectionsPerAddress: number;
@@ -106,6 +113,7 @@ export function serverConfig(o: ServerOptions): ServerConfig {
     maxMetadataBytes: intOption("maxMetadataBytes", o.maxMetadataBytes, DEFAULTS.maxMetadataBytes, 0),
     maxConcurrentCalls: intOption("maxConcurrentCalls", o.maxConcurrentCalls, DEFAULTS.maxConcurrentCalls, 1),
     closeGraceMs: intOption("closeGraceMs", o.closeGraceMs, DEFAULTS.closeGraceMs, 0, MAX_TIMER_MS),
+    streamWindowBytes: streamWindowOption(o.streamWindowBytes),
     handshakeTimeoutMs: intOption("handshakeTimeoutMs", o.handshakeTimeoutMs, DEFAULTS.handshakeTimeoutMs, 1, MAX_TIMER_MS),
     maxConnections: intOption("maxConnections", o.maxConnections, DEFAULTS.maxConnections, 1),
     maxConnectionsPerAddress: intOption("maxConnectionsPerAddress", o.maxConnectionsPerAddress, DEFAULTS.maxConnectionsPerAddress, 1),
@@ -117,6 +125,7 @@ export function serverConfig(o: ServerOptions): ServerConfig {
 export interface CallConfig {
   readonly timeoutMs: number;
   readonly maxFrameBytes: number;
+  readonly streamWindowBytes: number;
   readonly codecs: CodecRegistry;
   /** The codec requests are sent with. */
   readonly codec: Codec;
@@ -130,6 +139,7 @@ export function callConfig(o: CommonClientOptions): CallConfig {
   return {
     timeoutMs: intOption("timeoutMs", o.timeoutMs, DEFAULTS.timeoutMs, 1, MAX_TIMER_MS),
     maxFrameBytes: intOption("maxFrameBytes", o.maxFrameBytes, DEFAULTS.maxFrameBytes, 64, MAX_U32),
+    streamWindowBytes: streamWindowOption(o.streamWindowBytes),
     codecs,
     codec,
   };

@@ -11,9 +11,10 @@ import type { DeadlineWheel, Expirable } from "./deadline-wheel.js";
 import { DoraError } from "./dora-error.js";
 import type { HandlerContext, Peer } from "./handler-context.js";
 import type { FrameChannel } from "./frame-channel.js";
-import { chain, type Interceptor, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
+import { chain, type AnyRequest, type Interceptor, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
 import { errorFields, type Logger } from "./logger.js";
-import type { RegisteredMethod } from "./method-router.js";
+import type { UnaryMethod } from "./method-router.js";
+import type { ServerStream } from "./server-stream.js";
 import { FRAME_HEADER_BYTES } from "./protocol/frame.js";
 import { encodePkgFrame, type Head } from "./protocol/pkg.js";
 import { statusMeta, type ReservedMeta } from "./protocol/reserved-meta.js";
@@ -35,7 +36,7 @@ export interface CallConnection {
   readonly peer: Peer;
   readonly channel: FrameChannel;
   /** The call has answered (or was aborted). */
-  finished(call: ServerCall): void;
+  finished(call: ServerCall | ServerStream): void;
 }
 
 /**
@@ -60,7 +61,7 @@ export class ServerCall implements HandlerContext, Expirable {
     /** The request's head; the answer echoes its version, serialize type, seq and method. */
     private readonly head: Head,
     private readonly codec: Codec,
-    private readonly rpc: RegisteredMethod,
+    private readonly rpc: UnaryMethod,
     requestMeta: Readonly<Record<string, string>>,
     readonly deadline: number | undefined,
   ) {
@@ -72,7 +73,7 @@ export class ServerCall implements HandlerContext, Expirable {
   }
 
   /** The rpc's descriptor. */
-  get rpcDesc(): RegisteredMethod["desc"] {
+  get rpcDesc(): UnaryMethod["desc"] {
     return this.rpc.desc;
   }
 
@@ -85,6 +86,11 @@ export class ServerCall implements HandlerContext, Expirable {
   }
 
   get responseMeta(): Record<string, string> {
+    return (this.respMeta ??= {});
+  }
+
+  /** A unary answer has one set of metadata: the trailers are the response metadata. */
+  get responseTrailers(): Record<string, string> {
     return (this.respMeta ??= {});
   }
 
@@ -118,7 +124,7 @@ export class ServerCall implements HandlerContext, Expirable {
         message = await this.rpc.handler(request, this);
         meta = this.respMeta;
       } else {
-        const response = await chain(interceptors, (req) => this.callHandler(req))(this.request(request));
+        const response = (await chain(interceptors, (req) => this.callHandler(req))(this.request(request))) as UnaryResponse;
         message = response.message;
         meta = response.meta;
       }
@@ -168,7 +174,8 @@ export class ServerCall implements HandlerContext, Expirable {
   }
 
   /** The last step of the chain: the handler, with the metadata and values the interceptors passed on. */
-  private async callHandler<I extends DescMessage, O extends DescMessage>(req: UnaryRequest<I, O>): Promise<UnaryResponse<O>> {
+  private async callHandler(req: AnyRequest): Promise<UnaryResponse> {
+    if (req.stream) throw new DoraError(Code.Internal, "an interceptor turned a unary call into a stream");
     if (!(req instanceof ServerRequest)) {
       // An interceptor passed a changed copy on: the handler sees its metadata and values.
       this.meta = req.meta;
@@ -176,7 +183,7 @@ export class ServerCall implements HandlerContext, Expirable {
     }
     const result = await this.rpc.handler(req.message, this);
     // The router erases the rpc's types; the handler answers this rpc's output.
-    return { message: create(req.desc.output, result as MessageInitShape<O>), meta: this.responseMeta };
+    return { stream: false, message: create(req.desc.output, result), meta: this.responseMeta };
   }
 
   private fail(err: unknown): void {
@@ -208,8 +215,9 @@ export class ServerCall implements HandlerContext, Expirable {
 
 /** A server call's {@link UnaryRequest}: its signal and values are the call's, created when first read. */
 class ServerRequest implements UnaryRequest {
+  readonly stream = false;
   readonly method: string;
-  readonly desc: RegisteredMethod["desc"];
+  readonly desc: UnaryMethod["desc"];
   readonly meta: Readonly<Record<string, string>>;
   readonly deadline: number | undefined;
   readonly peer: Peer;

@@ -42,8 +42,15 @@ export interface ServerOptions {
   maxFrameBytes?: number;
   /** Largest request metadata (keys + values); beyond it the call gets `BadRequest`. Default 16 KiB. */
   maxMetadataBytes?: number;
-  /** Calls in flight per connection; beyond it a call gets `ResourceExhausted`. Default 1000. */
+  /** Calls in flight per connection, streams included; beyond it a call gets `ResourceExhausted`. Default 1000. */
   maxConcurrentCalls?: number;
+  /**
+   * Flow-control window of each stream's requests, in message bytes: how much
+   * a client may send ahead of the handler reading it. Default and minimum
+   * 65536 (the protocol's default window; a larger one is announced to the
+   * client when the stream opens); at most 2^31−1.
+   */
+  streamWindowBytes?: number;
   /** How long `close()` lets calls in flight finish before closing connections. Default 5000 ms. */
   closeGraceMs?: number;
   /** Serve TLS (and mutual TLS with `ca`). */

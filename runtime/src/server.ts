@@ -32,7 +32,9 @@ export interface Server {
    * Registers every rpc of `service`. `implementation[method.localName]` is
    * called with the request and a `HandlerContext`; a method the
    * implementation lacks answers `Unimplemented`. Generated `registerXxx`
-   * functions call this. Throws for streaming rpcs (not in dora v2).
+   * functions call this. Streaming rpcs are served as streams
+   * (docs/protocol.md "Streaming"): their handlers take and return
+   * `AsyncIterable`s as the generated interface says.
    */
   register(service: DescService, implementation: object): this;
   /** Adds interceptors after the ones already installed (they become inner ones). */
@@ -43,8 +45,9 @@ export interface Server {
   address(): { host: string; port: number } | undefined;
   /**
    * Graceful shutdown: stop accepting connections; calls that arrive now get
-   * `Unavailable`; calls in flight get `closeGraceMs` to finish, then every
-   * connection closes (their handlers' signals abort). Resolves when all is closed.
+   * `Unavailable`; calls in flight (streams included) get `closeGraceMs` to
+   * finish, then open streams end with `Unavailable`, every connection closes
+   * and their handlers' signals abort. Resolves when all is closed.
    */
   close(): Promise<void>;
 }
@@ -146,9 +149,12 @@ export class DoraServer implements Server, ServerCore {
       const listening = new Promise<void>((r) => (this.netServer.listening ? this.netServer.close(() => r()) : r()));
       for (const conn of this.connections) conn.closeIfIdle();
       const grace = setTimeout(() => {
-        for (const conn of this.connections) conn.destroy(new DoraError(Code.Unavailable, "server closed"));
+        for (const conn of this.connections) conn.shutDown(new DoraError(Code.Unavailable, "server closed"));
         // TLS sockets still in their handshake are not connections yet; they would hold close() open.
-        for (const socket of this.sockets) socket.destroy();
+        // They go on the next turn, after the streams' END frames have been written.
+        setImmediate(() => {
+          for (const socket of this.sockets) socket.destroy();
+        });
       }, this.config.closeGraceMs);
       grace.unref();
       const allClosed = new Promise<void>((r) => {

@@ -1,5 +1,5 @@
 import type { StoreAnswer } from "../domain/store-answer.js";
-import { InvalidRequestError, LimitExceededError, NotAuthenticatedError, ShuttingDownError, StoreUnavailableError, WatchLimitError } from "../domain/errors.js";
+import { DomainError, StoreUnavailableError } from "../domain/errors.js";
 
 /**
  * The part of a call a use case needs: when it must be done, and whether it
@@ -84,16 +84,5 @@ async function raceDeadline<T>(scope: CallScope, what: string, work: Promise<T>,
 
 /** A domain error as it is; any other failure as a StoreUnavailableError holding it as its cause. */
 function storeError(what: string, error: unknown): unknown {
-  return isDomainError(error) ? error : new StoreUnavailableError(`${what} failed`, { cause: error });
-}
-
-function isDomainError(error: unknown): boolean {
-  return (
-    error instanceof StoreUnavailableError ||
-    error instanceof InvalidRequestError ||
-    error instanceof NotAuthenticatedError ||
-    error instanceof LimitExceededError ||
-    error instanceof WatchLimitError ||
-    error instanceof ShuttingDownError
-  );
+  return error instanceof DomainError ? error : new StoreUnavailableError(`${what} failed`, { cause: error });
 }
