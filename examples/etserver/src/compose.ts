@@ -114,6 +114,12 @@ export function createEtserver(config: EtserverConfig, logger: EtserverLogger, o
   const server = createServer({
     logger,
     interceptors: kvInterceptors({ authenticate: new AuthenticateUseCase(stores.sessions), rateLimit: new RateLimitUseCase(quotas, stores.limiter), logger }),
+    maxConnections: config.server.maxConnections,
+    maxConnectionsPerAddress: config.server.maxConnectionsPerAddress,
+    handshakeTimeoutMs: config.server.handshakeTimeoutMs,
+    frameTimeoutMs: config.server.frameTimeoutMs,
+    keepaliveTimeMs: config.server.keepaliveTimeMs,
+    keepaliveTimeoutMs: config.server.keepaliveTimeoutMs,
     ...(tls === undefined ? {} : { tls: { cert: tls.cert, key: tls.key, ca: tls.ca, requestClientCert: true } }),
   });
   registerKvService(server, handler);

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { InvalidRequestError, StoreUnavailableError } from "../domain/errors.js";
-import { storeCall } from "./call-scope.js";
+import { MAX_STORE_TIMEOUT_MS, storeCall } from "./call-scope.js";
 
 const never = () => new Promise<never>(() => undefined);
 
@@ -83,4 +83,20 @@ describe("storeCall", () => {
     await expect(answer).rejects.toThrow(/no time left/);
     expect(called).toBe(false);
   });
+
+  it("waits for a store with a deadline 30 days away as long as a timer can (2^31−1 ms), not 1 ms: the call is not answered Unavailable at once", async () => {
+    vi.useFakeTimers({ now: 0 });
+    let settle: (v: number) => void = () => {};
+    const answer = storeCall({ deadline: 30 * 24 * 3600 * 1000, signal: new AbortController().signal }, "value store", () => new Promise<number>((r) => (settle = r)));
+    let outcome: unknown = "pending";
+    answer.then((v) => (outcome = v), (e: unknown) => (outcome = e));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(outcome).toBe("pending");
+    settle(7);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outcome).toBe(7);
+    expect(MAX_STORE_TIMEOUT_MS).toBe(2 ** 31 - 1);
+  });
 });
+
+afterEach(() => vi.useRealTimers());

@@ -18,6 +18,12 @@ export const DEFAULT_STORE_TIMEOUT_MS = 5000;
 const DEADLINE_MARGIN_FRACTION = 0.1;
 /** At most this much is kept back, in milliseconds. */
 const MAX_DEADLINE_MARGIN_MS = 50;
+/**
+ * The longest a store call is waited for, in milliseconds: 2^31−1, the
+ * runtime's MAX_TIMEOUT_MS and the longest a Node timer can wait (a longer one
+ * fires after 1 ms, which would answer Unavailable at once).
+ */
+export const MAX_STORE_TIMEOUT_MS = 0x7fffffff;
 
 /**
  * Runs one store call raced against the call's deadline and signal (SPEC §6:
@@ -39,7 +45,7 @@ export function storeCall<T>(scope: CallScope, what: string, call: () => StoreAn
   let budget = DEFAULT_STORE_TIMEOUT_MS;
   if (deadline !== undefined) {
     const remaining = deadline - Date.now();
-    budget = remaining - Math.min(MAX_DEADLINE_MARGIN_MS, remaining * DEADLINE_MARGIN_FRACTION);
+    budget = Math.min(MAX_STORE_TIMEOUT_MS, remaining - Math.min(MAX_DEADLINE_MARGIN_MS, remaining * DEADLINE_MARGIN_FRACTION));
   }
   if (budget <= 0) return Promise.reject(new StoreUnavailableError(`${what}: no time left before the deadline`));
   let work: StoreAnswer<T>;
