@@ -434,8 +434,9 @@ describe("streaming calls", () => {
         },
       },
       { maxConcurrentCalls: 20000 },
-      // On a loaded machine the unary calls queue behind 10,000 streams for longer than the default 5 s.
-      { timeoutMs: 600_000 },
+      // On a loaded machine the unary calls queue behind 10,000 streams for longer than the default
+      // 5 s, and the answer to the probe PING sent on connect behind the first batch of them.
+      { timeoutMs: 600_000, probeTimeoutMs: 600_000 },
     );
     const streams = Array.from({ length: 10000 }, (_, i) => collect(client.serverStream(Down, { n: i })));
     const unary = Array.from({ length: 2000 }, (_, i) => client.unary(Unary, { n: i }));
@@ -519,8 +520,8 @@ describe("streaming calls", () => {
           }
         },
       },
-      { keepaliveTimeMs: 20, keepaliveTimeoutMs: 20 },
-      { keepaliveTimeMs: 20, keepaliveTimeoutMs: 20 },
+      { keepaliveTimeMs: 20, keepaliveTimeoutMs: 1000 },
+      { keepaliveTimeMs: 20, keepaliveTimeoutMs: 1000 },
     );
     expect((await collect(client.serverStream(Down, { n: 15 }))).length).toBe(15);
   });
