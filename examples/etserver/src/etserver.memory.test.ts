@@ -2,6 +2,7 @@ import { defineKvRuleTests } from "./test-helpers/kv-rules.js";
 import { testConfig } from "./test-helpers/etserver.js";
 
 defineKvRuleTests({
+  bucketClock: "etserver",
   label: "memory",
   setup: () =>
     Promise.resolve({

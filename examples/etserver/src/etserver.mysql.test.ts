@@ -6,6 +6,7 @@ import { defineKvRuleTests } from "./test-helpers/kv-rules.js";
 import { deleteTestKeys, dropTestDatabase, SHARED_REDIS_URL, testNamespace } from "./test-helpers/stores.js";
 
 defineKvRuleTests({
+  bucketClock: "redis",
   label: "MySQL + Redis",
   async setup() {
     const ns = testNamespace();
