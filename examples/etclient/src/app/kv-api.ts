@@ -15,4 +15,6 @@ export interface KvApi {
   login(request: { username: string; password: string }, options?: CallOptions): Promise<{ status?: BusinessStatus | undefined; token: string }>;
   writeSecureMessage(request: { key: string; value: string }, options?: CallOptions): Promise<{ key: string; value: string }>;
   readSecureMessage(request: { key: string }, options?: CallOptions): Promise<{ status?: BusinessStatus | undefined; value: string }>;
+  /** Server streaming: each value written to `key` after the watch opened, until the caller stops reading or aborts. */
+  watchSecureMessage(request: { key: string }, options?: CallOptions): AsyncIterable<{ key: string; value: string }>;
 }

@@ -54,6 +54,40 @@ describe("KvCommands", () => {
   });
 });
 
+describe("KvCommands.watch", () => {
+  it("prints each value written to the key, in order, and stops after --count values", async () => {
+    const { kv, lines, api, session } = setup();
+    await kv.login("100");
+    const watching = kv.watch("b", 2, new AbortController().signal);
+    expect(api.openWatches).toBe(1);
+    for (const [key, value] of [["c", "x"], ["b", "m"], ["b", "n"]] as const) await api.writeSecureMessage({ key, value }, { meta: session.meta() });
+    await watching;
+    expect(lines).toEqual(["login ok user=100", "watch b = m", "watch b = n"]);
+    expect(api.openWatches).toBe(0);
+  });
+
+  it("ends quietly when interrupted, and fails naming the code when the server ends the watch", async () => {
+    const { kv, api, lines } = setup();
+    await kv.login("100");
+    const interrupt = new AbortController();
+    const interrupted = kv.watch("b", undefined, interrupt.signal);
+    interrupt.abort();
+    await expect(interrupted).resolves.toBeUndefined();
+    const failing = kv.watch("b", undefined, new AbortController().signal);
+    api.endWatches(new DoraError(Code.ResourceExhausted, "watcher too slow: more than 64 values waiting"));
+    await expect(failing).rejects.toThrow("watch failed: ResourceExhausted: watcher too slow: more than 64 values waiting");
+    const ended = kv.watch("b", undefined, new AbortController().signal);
+    api.endWatches();
+    await expect(ended).rejects.toThrow("watch failed: the server ended the watch");
+    expect(lines).toEqual(["login ok user=100"]);
+  });
+
+  it("names the server's refusal of a watch before a login", async () => {
+    const { kv } = setup();
+    await expect(kv.watch("b", 1, new AbortController().signal)).rejects.toThrow("watch failed: Unauthenticated: invalid or expired token");
+  });
+});
+
 describe("runCommands", () => {
   it("runs left to right sharing the session", async () => {
     const { kv, lines, api } = setup();

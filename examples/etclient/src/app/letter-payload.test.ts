@@ -28,6 +28,20 @@ describe("LetterPayloadApi", () => {
     expect(api.collapse("mmn")).toBe("mmn");
   });
 
+  it("watches the letter's 2000-byte key and shows each value written there as its letter", async () => {
+    const fake = new FakeKvApi();
+    const lines: string[] = [];
+    const session = new Session("100");
+    const kv = new KvCommands(new LetterPayloadApi(fake, 2000), session, (line) => lines.push(line));
+    await kv.login("100");
+    const watching = kv.watch("b", 2, new AbortController().signal);
+    expect(fake.calls.at(-1)).toMatchObject({ rpc: "watch", request: { key: "b".repeat(2000) } });
+    await fake.writeSecureMessage({ key: "b".repeat(2000), value: "n".repeat(2000) }, { meta: session.meta() });
+    await fake.writeSecureMessage({ key: "b".repeat(2000), value: "not one letter" }, { meta: session.meta() });
+    await watching;
+    expect(lines).toEqual(["login ok user=100", "watch b = n", "watch b = not one letter"]);
+  });
+
   it("prints the letters in the command output while 2000-byte payloads travel", async () => {
     const fake = new FakeKvApi();
     const lines: string[] = [];

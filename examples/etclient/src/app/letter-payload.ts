@@ -44,6 +44,12 @@ export class LetterPayloadApi implements KvApi {
     return value === response.value ? response : { ...response, value };
   }
 
+  async *watchSecureMessage(request: { key: string }, options?: Parameters<KvApi["watchSecureMessage"]>[1]): AsyncIterable<{ key: string; value: string }> {
+    for await (const message of this.api.watchSecureMessage({ key: this.expand(request.key) }, options)) {
+      yield { key: this.collapse(message.key), value: this.collapse(message.value) };
+    }
+  }
+
   /** `letter` repeated `size` times (cached per letter). */
   expand(letter: string): string {
     let wire = this.wire.get(letter);
