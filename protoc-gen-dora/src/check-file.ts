@@ -5,16 +5,16 @@ import { serviceNames } from "./service-names.js";
  * Parameter names of the generated functions. A service descriptor imported
  * under one of these names would be shadowed by the parameter.
  */
-const parameterNames = new Set(["server", "implementation", "client", "request", "options", "context"]);
+const parameterNames = new Set(["server", "implementation", "client", "request", "requests", "options", "context"]);
 
 /**
- * Rejects what dora cannot serve yet (streaming, SPEC §4 "not yet supported")
- * and generated names that would clash within one file, before any output.
+ * Rejects generated names that would clash within one file, before any
+ * output. Every kind of rpc is generated (unary and streaming).
  * Internal: called by generate.ts for every file with services.
  *
- * @throws Error on a streaming rpc, on a service named like a parameter of the
- *   generated code, or on two generated names that clash; the message is one
- *   line naming the file, the service and the method.
+ * @throws Error on a service named like a parameter of the generated code,
+ *   or on two generated names that clash; the message is one line naming the
+ *   file and the service.
  */
 export function checkFile(file: DescFile): void {
   const taken = new Map<string, string>();
@@ -23,13 +23,6 @@ export function checkFile(file: DescFile): void {
       throw new Error(
         `${file.proto.name}: service ${service.typeName}: the service name ${service.name} clashes with a parameter name of the generated code; name the service in PascalCase`,
       );
-    }
-    for (const method of service.methods) {
-      if (method.methodKind !== "unary") {
-        throw new Error(
-          `${file.proto.name}: service ${service.typeName}: rpc ${method.name} is ${method.methodKind.replace("_", "-")}; dora supports unary rpcs only (streaming is not supported yet)`,
-        );
-      }
     }
     for (const name of Object.values(serviceNames(service))) {
       const other = taken.get(name);

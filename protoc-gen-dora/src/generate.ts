@@ -24,8 +24,8 @@ const extensions: Record<GenerateTarget, string> = { ts: ".ts", js: ".js", dts: 
  * (TypeScript 7 has no JavaScript API, SPEC §9). Internal: passed to
  * createEcmaScriptPlugin in index.ts as generateTs, generateJs and generateDts.
  *
- * @throws Error on a streaming rpc or on two generated names that clash; the
- *   message is one line naming the file, the service and the method.
+ * @throws Error on two generated names that clash; the message is one line
+ *   naming the file, the service and the method.
  */
 export function generate(schema: Schema<DoraPluginOptions>, target: GenerateTarget): void {
   for (const file of schema.files) {
@@ -35,24 +35,46 @@ export function generate(schema: Schema<DoraPluginOptions>, target: GenerateTarg
     checkFile(file);
     const f = schema.generateFile(`${file.name}_dora${extensions[target]}`);
     f.preamble(file);
-    // A service or a message named Promise would shadow the global one in this file.
-    const promise = target !== "js" && shadowsPromise(f, file) ? "globalThis.Promise" : "Promise";
+    // A service or a message named Promise (or AsyncIterable) would shadow the global one in this file.
+    const globals: Globals = {
+      promise: target !== "js" && shadows(f, file, "Promise") ? "globalThis.Promise" : "Promise",
+      asyncIterable: target !== "js" && shadows(f, file, "AsyncIterable") ? "globalThis.AsyncIterable" : "AsyncIterable",
+    };
     file.services.forEach((service, i) => {
       if (i > 0) {
         f.print();
       }
-      printService(f, service, target, promise);
+      printService(f, service, target, globals);
     });
   }
 }
 
-/** True when the file declares or imports something named `Promise` (a service, or a message shape). */
-function shadowsPromise(f: GeneratedFile, file: DescFile): boolean {
+/** How the generated types name the global `Promise` and `AsyncIterable` in one file. */
+interface Globals {
+  readonly promise: string;
+  readonly asyncIterable: string;
+}
+
+/** True when the file declares or imports something named `name` (a service, or a message shape). */
+function shadows(f: GeneratedFile, file: DescFile, name: string): boolean {
   return file.services.some(
     (service) =>
-      serviceNames(service).handler === "Promise" ||
-      service.methods.some((m) => f.importShape(m.input).name === "Promise" || f.importShape(m.output).name === "Promise"),
+      serviceNames(service).handler === name ||
+      service.methods.some((m) => f.importShape(m.input).name === name || f.importShape(m.output).name === name),
   );
+}
+
+/** The runtime Client method that calls an rpc of this kind. */
+const clientMethods: Record<DescMethod["methodKind"], string> = {
+  unary: "unary",
+  server_streaming: "serverStream",
+  client_streaming: "clientStream",
+  bidi_streaming: "bidiStream",
+};
+
+/** The request parameter's name: `requests` when the client streams them. */
+function requestParameter(method: DescMethod): string {
+  return method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming" ? "requests" : "request";
 }
 
 /** `/<package>.<Service>/<Method>`, the name a dora client sends (SPEC §3.3). */
@@ -70,11 +92,11 @@ function memberName(method: DescMethod): string {
   return method.localName === "new" ? `"new"` : method.localName;
 }
 
-function printService(f: GeneratedFile, service: DescService, target: GenerateTarget, promise: string): void {
+function printService(f: GeneratedFile, service: DescService, target: GenerateTarget, globals: Globals): void {
   const names = serviceNames(service);
   const descriptor = f.importSchema(service);
   if (target !== "js") {
-    printHandlerInterface(f, service, names, promise);
+    printHandlerInterface(f, service, names, globals);
     f.print();
   }
   printDescriptorExport(f, descriptor, names, target);
@@ -82,7 +104,7 @@ function printService(f: GeneratedFile, service: DescService, target: GenerateTa
   printRegister(f, service, names, descriptor, target);
   f.print();
   if (target !== "js") {
-    printClientInterface(f, service, names, promise);
+    printClientInterface(f, service, names, globals);
     f.print();
   }
   printCreateClient(f, service, names, descriptor, target);
@@ -90,8 +112,14 @@ function printService(f: GeneratedFile, service: DescService, target: GenerateTa
   printMethodNames(f, service, names, target);
 }
 
-/** The handler interface users implement. */
-function printHandlerInterface(f: GeneratedFile, service: DescService, names: ServiceNames, promise: string): void {
+/**
+ * The handler interface users implement. Streaming rpcs take and return
+ * `AsyncIterable`s, as Connect's handlers do: server-streaming
+ * `(request, context) => AsyncIterable<response>`, client-streaming
+ * `(requests, context) => Promise<response>`, bidirectional
+ * `(requests, context) => AsyncIterable<response>`.
+ */
+function printHandlerInterface(f: GeneratedFile, service: DescService, names: ServiceNames, globals: Globals): void {
   const MessageInitShape = f.import("MessageInitShape", "@bufbuild/protobuf", true);
   const HandlerContext = f.import("HandlerContext", runtimeModule, true);
   f.print(f.jsDoc(service));
@@ -100,9 +128,13 @@ function printHandlerInterface(f: GeneratedFile, service: DescService, names: Se
     if (i > 0) {
       f.print();
     }
+    const input = f.importShape(method.input);
+    const output: Printable = [MessageInitShape, "<typeof ", f.importSchema(method.output, true), ">"];
+    const clientStreams = method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming";
+    const serverStreams = method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming";
     f.print(f.jsDoc(method, "  "));
-    f.print("  ", memberName(method), "(request: ", f.importShape(method.input), ", context: ", HandlerContext, "): ", promise, "<",
-      MessageInitShape, "<typeof ", f.importSchema(method.output, true), ">>;");
+    f.print("  ", memberName(method), "(", requestParameter(method), ": ", clientStreams ? [globals.asyncIterable, "<", input, ">"] : input,
+      ", context: ", HandlerContext, "): ", serverStreams ? globals.asyncIterable : globals.promise, "<", output, ">;");
   });
   f.print("}");
 }
@@ -149,22 +181,36 @@ function printRegister(f: GeneratedFile, service: DescService, names: ServiceNam
   f.print("}");
 }
 
-/** The typed client interface. */
-function printClientInterface(f: GeneratedFile, service: DescService, names: ServiceNames, promise: string): void {
+/**
+ * The typed client interface: a unary method resolves to the response; a
+ * streaming one takes its requests and gives its responses as
+ * `AsyncIterable`s (a client-streaming method resolves to its one response).
+ */
+function printClientInterface(f: GeneratedFile, service: DescService, names: ServiceNames, globals: Globals): void {
   const MessageInitShape = f.import("MessageInitShape", "@bufbuild/protobuf", true);
   const CallOptions = f.import("CallOptions", runtimeModule, true);
+  const streams = service.methods.some((m) => m.methodKind !== "unary");
   f.print(f.jsDoc(
-    `A typed client of the service ${service.typeName}: each method makes one unary\n` +
-    `call and resolves to the response, or rejects with a DoraError.\n\n` +
-    `@generated from service ${service.typeName}`));
+    streams
+      ? `A typed client of the service ${service.typeName}: a unary method makes one\n` +
+        `call and resolves to the response; a streaming method takes its requests\n` +
+        `and gives its responses as AsyncIterables. Failures are DoraErrors.\n\n` +
+        `@generated from service ${service.typeName}`
+      : `A typed client of the service ${service.typeName}: each method makes one unary\n` +
+        `call and resolves to the response, or rejects with a DoraError.\n\n` +
+        `@generated from service ${service.typeName}`));
   f.print(f.export("interface", names.client), " {");
   service.methods.forEach((method, i) => {
     if (i > 0) {
       f.print();
     }
+    const input: Printable = [MessageInitShape, "<typeof ", f.importSchema(method.input, true), ">"];
+    const output = f.importShape(method.output);
+    const clientStreams = method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming";
+    const serverStreams = method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming";
     f.print(f.jsDoc(method, "  "));
-    f.print("  ", memberName(method), "(request: ", MessageInitShape, "<typeof ", f.importSchema(method.input, true),
-      ">, options?: ", CallOptions, "): ", promise, "<", f.importShape(method.output), ">;");
+    f.print("  ", memberName(method), "(", requestParameter(method), ": ", clientStreams ? [globals.asyncIterable, "<", input, ">"] : input,
+      ", options?: ", CallOptions, "): ", serverStreams ? globals.asyncIterable : globals.promise, "<", output, ">;");
   });
   f.print("}");
 }
@@ -187,8 +233,9 @@ function printCreateClient(f: GeneratedFile, service: DescService, names: Servic
   }
   f.print("  return {");
   for (const method of service.methods) {
-    f.print("    ", method.localName, ": (request, options) => client.unary(", descriptor, ".method.", method.localName,
-      ", request, options),");
+    const request = requestParameter(method);
+    f.print("    ", method.localName, ": (", request, ", options) => client.", clientMethods[method.methodKind], "(", descriptor, ".method.",
+      method.localName, ", ", request, ", options),");
   }
   f.print("  };");
   f.print("}");

@@ -226,26 +226,40 @@ service CService { rpc Get(M) returns (M); }`,
     expect(l.filter((x) => x.includes("*/") && x.trim() !== "*/" && x !== "/* eslint-disable */")).toEqual([]);
   });
 
-  it("fails on a streaming rpc with one line naming the file, the service and the method", () => {
-    const request = compileRequest({
+  it("generates every kind of streaming rpc with AsyncIterable types in the handler, the client and the factory", () => {
+    const proto = {
       "s/v1/s.proto": `syntax = "proto3"; package s.v1; message M {}
-service StreamService { rpc Get(M) returns (M); rpc Watch(M) returns (stream M); }`,
-    });
-    expect(() => protocGenDora.run(request)).toThrowError(
-      /^s\/v1\/s\.proto: service s\.v1\.StreamService: rpc Watch is server-streaming; dora supports unary rpcs only \(streaming is not supported yet\)$/,
-    );
-    const bin = spawnSync(process.execPath, [pluginBin], { input: toBinary(CodeGeneratorRequestSchema, request) });
-    expect(bin.status).toBe(1);
-    const stderr = bin.stderr.toString();
-    expect(stderr.trimEnd().split("\n")).toHaveLength(1);
-    expect(stderr).toContain("protoc-gen-dora: s/v1/s.proto: service s.v1.StreamService: rpc Watch is server-streaming");
+service StreamService {
+  rpc Get(M) returns (M);
+  rpc Watch(M) returns (stream M);
+  rpc Upload(stream M) returns (M);
+  rpc Chat(stream M) returns (stream M);
+}`,
+    };
+    const l = lines(generate(proto, "target=ts,import_extension=js").get("s/v1/s_dora.ts"));
+    expect(l).toContain(`  get(request: M, context: HandlerContext): Promise<MessageInitShape<typeof MSchema>>;`);
+    expect(l).toContain(`  watch(request: M, context: HandlerContext): AsyncIterable<MessageInitShape<typeof MSchema>>;`);
+    expect(l).toContain(`  upload(requests: AsyncIterable<M>, context: HandlerContext): Promise<MessageInitShape<typeof MSchema>>;`);
+    expect(l).toContain(`  chat(requests: AsyncIterable<M>, context: HandlerContext): AsyncIterable<MessageInitShape<typeof MSchema>>;`);
+    expect(l).toContain(`  get(request: MessageInitShape<typeof MSchema>, options?: CallOptions): Promise<M>;`);
+    expect(l).toContain(`  watch(request: MessageInitShape<typeof MSchema>, options?: CallOptions): AsyncIterable<M>;`);
+    expect(l).toContain(`  upload(requests: AsyncIterable<MessageInitShape<typeof MSchema>>, options?: CallOptions): Promise<M>;`);
+    expect(l).toContain(`  chat(requests: AsyncIterable<MessageInitShape<typeof MSchema>>, options?: CallOptions): AsyncIterable<M>;`);
+    expect(l).toContain(`    get: (request, options) => client.unary(StreamService$1.method.get, request, options),`);
+    expect(l).toContain(`    watch: (request, options) => client.serverStream(StreamService$1.method.watch, request, options),`);
+    expect(l).toContain(`    upload: (requests, options) => client.clientStream(StreamService$1.method.upload, requests, options),`);
+    expect(l).toContain(`    chat: (requests, options) => client.bidiStream(StreamService$1.method.chat, requests, options),`);
+    const js = generate(proto, "target=js+dts");
+    expect(lines(js.get("s/v1/s_dora.js"))).toContain(`    chat: (requests, options) => client.bidiStream(StreamService.method.chat, requests, options),`);
+    expect(lines(js.get("s/v1/s_dora.d.ts"))).toContain(`  watch(request: MessageInitShape<typeof MSchema>, options?: CallOptions): AsyncIterable<M>;`);
   });
 
-  it("rejects client- and bidi-streaming rpcs too", () => {
-    for (const [rpc, kind] of [["rpc Up(stream M) returns (M);", "client-streaming"], ["rpc Both(stream M) returns (stream M);", "bidi-streaming"]] as const) {
-      const request = compileRequest({ "s/v1/s.proto": `syntax = "proto3"; package s.v1; message M {} service S2Service { ${rpc} }` });
-      expect(() => protocGenDora.run(request)).toThrowError(`is ${kind};`);
-    }
+  it("refers to the global AsyncIterable as globalThis.AsyncIterable where a message named AsyncIterable shadows it", () => {
+    const l = lines(generate({
+      "a/v1/a.proto": `syntax = "proto3"; package a.v1; message AsyncIterable {} service AService { rpc Watch(AsyncIterable) returns (stream AsyncIterable); }`,
+    }).get("a/v1/a_dora.ts"));
+    expect(l).toContain(`  watch(request: AsyncIterable, context: HandlerContext): globalThis.AsyncIterable<MessageInitShape<typeof AsyncIterableSchema>>;`);
+    expect(l).toContain(`  watch(request: MessageInitShape<typeof AsyncIterableSchema>, options?: CallOptions): globalThis.AsyncIterable<AsyncIterable>;`);
   });
 
   it("fails when generated names of two services clash", () => {

@@ -268,7 +268,7 @@ describe(`an outside project with TypeScript ${typescript} and @bufbuild/protobu
     for (const config of ["tsconfig.node.json", "tsconfig.bundler.json"]) tsc(["-p", config], dir);
     // target=js has no declarations: it runs the JavaScript compiled against target=js+dts.
     fs.copyFileSync(path.join(dir, "jsdts-js", "app.js"), path.join(dir, "js-js", "app.js"));
-    const calls = "ok GetProduct GetProduct:NotFound ListProducts UpdatedAt PlaceOrder GetOrder CancelOrder CancelOrder:1001 FirstLine Now Wait Wait:DeadlineExceeded Count descriptors\n";
+    const calls = "ok GetProduct GetProduct:NotFound ListProducts UpdatedAt PlaceOrder GetOrder CancelOrder CancelOrder:1001 FirstLine Now Wait Wait:DeadlineExceeded Count Tail Tally Relay descriptors\n";
     for (const name of ["ts-js", "jsdts-js", "js-js", "cjs"]) {
       expect(node("app.js", path.join(dir, name)), name).toBe(calls);
     }

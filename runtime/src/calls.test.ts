@@ -118,6 +118,28 @@ describe("multiplexing", () => {
     expect(peersSeen.size).toBe(4);
   });
 
+  it("sends the calls of one tick on one connection, 8 at most, then on the next; each later tick starts on the next connection", async () => {
+    const portOf = new Map<string, number>();
+    const address = await serve((s) =>
+      s.register(EchoService, {
+        async echo(req: EchoRequest, ctx: HandlerContext) {
+          portOf.set(req.text, ctx.peer.port);
+          return { text: req.text };
+        },
+      }),
+    );
+    const c = client(address, { poolSize: 3 });
+    // One tick: 20 calls.
+    await Promise.all(Array.from({ length: 20 }, (_, i) => c.unary(Echo, { text: `t${i}` })));
+    const ports = Array.from({ length: 20 }, (_, i) => portOf.get(`t${i}`)!);
+    const [a, b, d] = [ports[0]!, ports[8]!, ports[16]!];
+    expect(new Set([a, b, d]).size).toBe(3);
+    expect(ports).toEqual([...Array<number>(8).fill(a), ...Array<number>(8).fill(b), ...Array<number>(4).fill(d)]);
+    // Calls one after another, each in its own tick: round-robin, continuing after the third connection.
+    for (let i = 0; i < 4; i++) await c.unary(Echo, { text: `s${i}` });
+    expect(Array.from({ length: 4 }, (_, i) => portOf.get(`s${i}`))).toEqual([a, b, d, a]);
+  });
+
   it("connects lazily: no connection before the first call, then one for it", async () => {
     const accepted: net.Socket[] = [];
     let onAccept: () => void = () => {};

@@ -16,6 +16,7 @@ import { ConnectTimeoutError, describeDialError, describeFailure, ProbeTimeoutEr
 import { DoraError } from "./dora-error.js";
 import type { FrameChannel, FrameListener } from "./frame-channel.js";
 import type { Logger } from "./logger.js";
+import type { ClientStream, ClientStreamConnection } from "./client-stream.js";
 import type { PendingCall, PendingCallConnection } from "./pending-call.js";
 import { FRAME_DATA, pingFrame } from "./protocol/frame.js";
 
@@ -64,9 +65,9 @@ const IDLE: ConnectionState = { kind: "idle" };
 const CLOSED: ConnectionState = { kind: "closed" };
 
 /** A pooled connection. Calls are multiplexed on it by stream id. */
-export class ClientConnection implements FrameListener, PendingCallConnection {
+export class ClientConnection implements FrameListener, PendingCallConnection, ClientStreamConnection {
   private state: ConnectionState = IDLE;
-  private readonly pending = new Map<number, PendingCall>();
+  private readonly pending = new Map<number, PendingCall | ClientStream>();
   private streamId = 0;
   private readonly backoff: Backoff;
   private closePromise: Promise<void> | undefined;
@@ -98,7 +99,7 @@ export class ClientConnection implements FrameListener, PendingCallConnection {
   }
 
   /** Registers the call and writes its frame, connecting first when needed (writes wait for the connection). */
-  start(call: PendingCall, frame: Buffer): void {
+  start(call: PendingCall | ClientStream, frame: Buffer): void {
     let s = this.state;
     if (s.kind === "idle" || s.kind === "backoff") s = this.connect();
     if (s.kind !== "connecting" && s.kind !== "open") {
@@ -112,8 +113,20 @@ export class ClientConnection implements FrameListener, PendingCallConnection {
     s.channel.write(frame);
   }
 
-  /** Drops a call that settled without an answer (deadline, abort). */
-  forget(call: PendingCall): void {
+  /** Writes a further frame of a call in flight (a stream's messages, WINDOW, END, RESET); dropped when there is no channel. */
+  write(frame: Buffer): void {
+    const s = this.state;
+    if (s.kind === "open" || s.kind === "connecting" || s.kind === "closing") s.channel.write(frame);
+  }
+
+  /** The server broke the protocol on a stream (flow control): the connection closes, failing its calls with `Unavailable`. */
+  violation(reason: string): void {
+    const s = this.state;
+    if (s.kind === "open" || s.kind === "connecting" || s.kind === "closing") s.channel.destroy(new Error(`protocol error: ${reason}`));
+  }
+
+  /** Drops a call that settled without an answer (deadline, abort), or a stream that ended. */
+  forget(call: PendingCall | ClientStream): void {
     if (this.pending.get(call.streamId) === call) this.pending.delete(call.streamId);
     this.afterCall();
   }
@@ -146,7 +159,7 @@ export class ClientConnection implements FrameListener, PendingCallConnection {
     s.timer.unref();
   }
 
-  onFrame(type: number, _flags: number, streamId: number, payload: Buffer): void {
+  onFrame(type: number, flags: number, streamId: number, payload: Buffer): void {
     const s = this.state;
     if (s.kind === "connecting") {
       clearTimeout(s.timer);
@@ -158,6 +171,13 @@ export class ClientConnection implements FrameListener, PendingCallConnection {
     if (type !== FRAME_DATA) return;
     const call = this.pending.get(streamId);
     if (call === undefined) return; // a late answer to a call that timed out or was aborted
+    if (call.streaming) {
+      if (call.onFrame(flags, payload) && this.pending.get(streamId) === call) {
+        this.pending.delete(streamId);
+        this.afterCall();
+      }
+      return;
+    }
     this.pending.delete(streamId);
     call.complete(payload);
     this.afterCall();

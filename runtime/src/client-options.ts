@@ -36,6 +36,13 @@ export interface CommonClientOptions {
   bareMethodNames?: boolean;
   /** Codecs beyond the built-in `proto` and `json`. */
   codecs?: Codec[];
+  /**
+   * Flow-control window of each stream's responses, in message bytes: how
+   * much a server may send ahead of the caller reading it. Default and
+   * minimum 65536 (the protocol's default window; a larger one is announced
+   * to the server when the stream opens); at most 2^31−1.
+   */
+  streamWindowBytes?: number;
   /** Where connection events (a failed connect, a closed connection) are logged, at debug level. Default: silent. */
   logger?: Logger;
 }
@@ -55,9 +62,11 @@ export interface ClientOptions extends CommonClientOptions {
    * dora. Default 1000 ms.
    */
   probeTimeoutMs?: number;
-  /** Send a PING after this long without reading anything. Default 5000 ms. */
+  /** Send a PING after this long without reading a whole frame (liveness counts frames, not bytes). Default 5000 ms. */
   keepaliveTimeMs?: number;
-  /** Close the connection when nothing was read this long after a PING. Default 20000 ms. */
+  /** A frame whose first bytes have arrived must be complete within this time, else the connection closes. Default 20000 ms. */
+  frameTimeoutMs?: number;
+  /** Close the connection when no whole frame was read this long after a PING. Default 20000 ms. */
   keepaliveTimeoutMs?: number;
   /** First reconnect delay after a failed connect; grows ×1.6 with ±20 % jitter. Default 1000 ms. */
   reconnectInitialMs?: number;
@@ -69,7 +78,11 @@ export interface ClientOptions extends CommonClientOptions {
 
 /** Options of one call. */
 export interface CallOptions {
-  /** Time allowed for this call, in milliseconds. Default: the client's `timeoutMs`. */
+  /**
+   * Time allowed for this call, in milliseconds. Default: the client's
+   * `timeoutMs` for a unary call; none for a streaming call (a stream, such
+   * as a watch, may stay open as long as both sides want).
+   */
   timeoutMs?: number;
   /** Aborting fails the call at once with `Canceled`. */
   signal?: AbortSignal;
@@ -77,6 +90,10 @@ export interface CallOptions {
   meta?: Record<string, string>;
   /** Per-call values for the client's interceptors. Default: an empty collection. */
   values?: ContextValues;
-  /** Receives the response metadata (framework keys removed) of a successful call, or of a call the server failed. */
+  /** Receives the response metadata (framework keys removed) of a successful unary call, or of a unary call the server failed. */
   onResponseMeta?: (meta: Readonly<Record<string, string>>) => void;
+  /** Streaming calls: receives the response headers (framework keys removed) when the server's first frame arrives. */
+  onHeader?: (headers: Readonly<Record<string, string>>) => void;
+  /** Streaming calls: receives the response trailers (framework keys removed) when the stream ends, with an error or not. */
+  onTrailer?: (trailers: Readonly<Record<string, string>>) => void;
 }

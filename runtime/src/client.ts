@@ -1,13 +1,25 @@
 /**
  * The dora client (SPEC §4): `Client` and `createClient`.
  */
-import { create, type DescMessage, type DescMethod, type DescMethodUnary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  type DescMethod,
+  type DescMethodBiDiStreaming,
+  type DescMethodClientStreaming,
+  type DescMethodServerStreaming,
+  type DescMethodStreaming,
+  type DescMethodUnary,
+  type MessageInitShape,
+  type MessageShape,
+} from "@bufbuild/protobuf";
 import { ClientConnection, type ConnectionSettings } from "./client-connection.js";
+import { ClientStream } from "./client-stream.js";
 import { Code } from "./code.js";
 import { createContextValues, type ContextValues } from "./context-values.js";
 import { DeadlineWheel } from "./deadline-wheel.js";
 import { DoraError } from "./dora-error.js";
-import { chain, type UnaryFn, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
+import { chain, type AnyFn, type AnyRequest, type AnyResponse, type StreamRequest, type StreamResponse, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
 import type { CallOptions, ClientOptions, CommonClientOptions } from "./client-options.js";
 import { silentLogger } from "./logger.js";
 import { clientConfig, type CallConfig } from "./options.js";
@@ -15,6 +27,8 @@ import { NEVER_ABORTED, PendingCall, type PendingCallOwner } from "./pending-cal
 import { FRAME_HEADER_BYTES } from "./protocol/frame.js";
 import { encodePkgFrame } from "./protocol/pkg.js";
 import { EMPTY_META, TIMEOUT_KEY } from "./protocol/reserved-meta.js";
+import { encodeOpenFrame, FLAG_END, FLAG_MESSAGE, FLAG_OPEN } from "./protocol/stream-frame.js";
+import { ResponseStream } from "./response-stream.js";
 import { createSocketDialer } from "./socket-dialer.js";
 
 /**
@@ -36,6 +50,26 @@ export interface Client {
    */
   unary<I extends DescMessage, O extends DescMessage>(method: DescMethodUnary<I, O>, request: MessageInitShape<I>, options?: CallOptions): Promise<MessageShape<O>>;
   /**
+   * Calls a server-streaming method: one request, the responses as an
+   * `AsyncIterable` read with `for await`. The call starts on the first read;
+   * leaving the loop early (`break`, `return()`) cancels it. Reading rejects
+   * with a `DoraError`, after the messages sent before the error. A stream has
+   * no deadline unless `options.timeoutMs` gives one.
+   */
+  serverStream<I extends DescMessage, O extends DescMessage>(method: DescMethodServerStreaming<I, O>, request: MessageInitShape<I>, options?: CallOptions): AsyncIterable<MessageShape<O>>;
+  /**
+   * Calls a client-streaming method: the requests from an `AsyncIterable`
+   * (sent as the server grants credit for them: a slow server pauses the
+   * iterable), one response. An error thrown by the iterable cancels the call.
+   */
+  clientStream<I extends DescMessage, O extends DescMessage>(method: DescMethodClientStreaming<I, O>, requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions): Promise<MessageShape<O>>;
+  /**
+   * Calls a bidirectional-streaming method: requests from an `AsyncIterable`,
+   * responses as an `AsyncIterable`, both flowing at once. The call starts on
+   * the first read of the responses; leaving that loop early cancels it.
+   */
+  bidiStream<I extends DescMessage, O extends DescMessage>(method: DescMethodBiDiStreaming<I, O>, requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions): AsyncIterable<MessageShape<O>>;
+  /**
    * Closes the client: new calls fail with `Unavailable`, calls in flight run
    * to their end (each has a deadline), then every connection closes.
    */
@@ -51,12 +85,39 @@ export function createClient(options: ClientOptions): Client {
   return new DoraClient(config, options, pool);
 }
 
+const EMPTY_PAYLOAD = new Uint8Array(0);
+
+/**
+ * Most calls one connection takes in a turn (one tick) before the next
+ * connection is used: enough to share a write, few enough that a burst of
+ * calls still spreads over the pool.
+ */
+export const CALLS_PER_TURN = 8;
+
 /** The values of calls no interceptor sees: nothing reads or writes them. */
 const UNREAD_VALUES: ContextValues = createContextValues();
 
 /** The answer's message. */
-function messageOf<O extends DescMessage>(response: UnaryResponse<O>): MessageShape<O> {
-  return response.message;
+function messageOf<O extends DescMessage>(response: AnyResponse): MessageShape<O> {
+  return (response as UnaryResponse<O>).message;
+}
+
+/**
+ * The one request of a server-streaming call. The client recognises it and
+ * sends the request inside the OPEN frame (OPEN|MESSAGE|END: one frame for
+ * the whole request side); an interceptor that wraps it gets the general path.
+ */
+class SingleRequest<I extends DescMessage> implements AsyncIterable<MessageShape<I>> {
+  constructor(readonly message: MessageShape<I>) {}
+
+  async *[Symbol.asyncIterator](): AsyncIterator<MessageShape<I>> {
+    yield this.message;
+  }
+}
+
+/** The requests of a stream as messages: init shapes become messages as they are read. */
+async function* messagesOf<I extends DescMessage>(schema: I, requests: AsyncIterable<MessageInitShape<I>>): AsyncIterable<MessageShape<I>> {
+  for await (const request of requests) yield create(schema, request);
 }
 
 /**
@@ -67,11 +128,14 @@ export class DoraClient implements Client, PendingCallOwner {
   readonly wheel = new DeadlineWheel();
   private readonly meta: Readonly<Record<string, string>>;
   private readonly bare: boolean;
-  private readonly invoke: UnaryFn;
+  private readonly invoke: AnyFn;
   /** Interceptors are installed: only they read a call's values. */
   private readonly intercepted: boolean;
   private readonly names = new Map<DescMethod, string>();
   private next = 0;
+  /** The connection of the current turn, and how many calls it has taken in it (0: no turn). */
+  private turn = 0;
+  private turnCalls = 0;
   private seq = 0;
   private closed = false;
   private closePromise: Promise<void> | undefined;
@@ -97,6 +161,7 @@ export class DoraClient implements Client, PendingCallOwner {
     }
     const callMeta = options?.meta;
     const req: UnaryRequest<I, O> = {
+      stream: false,
       method: this.nameOf(desc),
       desc,
       meta: callMeta === undefined ? this.meta : this.meta === EMPTY_META ? callMeta : { ...this.meta, ...callMeta },
@@ -106,19 +171,70 @@ export class DoraClient implements Client, PendingCallOwner {
       values: options?.values ?? (this.intercepted ? createContextValues() : UNREAD_VALUES),
       peer: undefined,
     };
-    const response = this.invoke(req);
+    const response = this.invoke(req as UnaryRequest);
     const onMeta = options?.onResponseMeta;
-    if (onMeta === undefined) return response.then(messageOf);
+    if (onMeta === undefined) return response.then(messageOf<O>);
     return response.then(
       (res) => {
         onMeta(res.meta);
-        return res.message;
+        return messageOf<O>(res);
       },
       (err: unknown) => {
         if (err instanceof DoraError) onMeta(err.metadata);
         throw err;
       },
     );
+  }
+
+  serverStream<I extends DescMessage, O extends DescMessage>(desc: DescMethodServerStreaming<I, O>, request: MessageInitShape<I>, options?: CallOptions): AsyncIterable<MessageShape<O>> {
+    return new ResponseStream<O>((signal) => {
+      let message: MessageShape<I>;
+      try {
+        message = create(desc.input, request);
+      } catch (err) {
+        return Promise.reject(new DoraError(Code.Internal, `cannot encode ${desc.input.typeName}: ${(err as Error).message}`, { cause: err }));
+      }
+      return this.openStream(desc, new SingleRequest(message), options, signal);
+    }, options);
+  }
+
+  async clientStream<I extends DescMessage, O extends DescMessage>(desc: DescMethodClientStreaming<I, O>, requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions): Promise<MessageShape<O>> {
+    const responses = new ResponseStream<O>((signal) => this.openStream(desc, messagesOf(desc.input, requests), options, signal), options);
+    const first = await responses.next();
+    if (first.done === true) throw new DoraError(Code.Internal, "the server ended a client-streaming call without a response");
+    const second = await responses.next();
+    if (second.done !== true) {
+      void responses.return();
+      throw new DoraError(Code.Internal, "the server sent more than one response to a client-streaming call");
+    }
+    return first.value;
+  }
+
+  bidiStream<I extends DescMessage, O extends DescMessage>(desc: DescMethodBiDiStreaming<I, O>, requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions): AsyncIterable<MessageShape<O>> {
+    return new ResponseStream<O>((signal) => this.openStream(desc, messagesOf(desc.input, requests), options, signal), options);
+  }
+
+  /** Starts a streaming call through the interceptors; resolves once the server's headers arrived. */
+  private openStream<I extends DescMessage, O extends DescMessage>(
+    desc: DescMethodStreaming<I, O>,
+    message: AsyncIterable<MessageShape<I>>,
+    options: CallOptions | undefined,
+    closed: AbortSignal,
+  ): Promise<AnyResponse> {
+    const callMeta = options?.meta;
+    const timeoutMs = options?.timeoutMs;
+    const req: StreamRequest<I, O> = {
+      stream: true,
+      method: this.nameOf(desc),
+      desc,
+      meta: callMeta === undefined ? this.meta : this.meta === EMPTY_META ? callMeta : { ...this.meta, ...callMeta },
+      deadline: timeoutMs === undefined ? undefined : Date.now() + timeoutMs,
+      signal: options?.signal === undefined ? closed : AbortSignal.any([options.signal, closed]),
+      message,
+      values: options?.values ?? (this.intercepted ? createContextValues() : UNREAD_VALUES),
+      peer: undefined,
+    };
+    return this.invoke(req as StreamRequest);
   }
 
   close(): Promise<void> {
@@ -132,7 +248,8 @@ export class DoraClient implements Client, PendingCallOwner {
    * encodes the request, picks a connection, writes one frame and waits for
    * its answer or its deadline.
    */
-  private readonly send: UnaryFn = <I extends DescMessage, O extends DescMessage>(req: UnaryRequest<I, O>): Promise<UnaryResponse<O>> => {
+  private readonly send: AnyFn = (req: AnyRequest): Promise<AnyResponse> => {
+    if (req.stream) return this.sendStream(req);
     if (this.closed) return Promise.reject(new DoraError(Code.Unavailable, "the client is closed"));
     if (req.signal.aborted) return Promise.reject(new DoraError(Code.Canceled, "the call was aborted"));
     const deadline = req.deadline ?? Date.now() + this.config.timeoutMs;
@@ -160,6 +277,50 @@ export class DoraClient implements Client, PendingCallOwner {
     return call.promise;
   };
 
+  /**
+   * The wire end of a streaming call: the OPEN frame (carrying a
+   * server-streaming call's one request and its half-close as well), then the
+   * requests as the server grants credit, then END.
+   */
+  private sendStream(req: StreamRequest): Promise<StreamResponse> {
+    if (this.closed) return Promise.reject(new DoraError(Code.Unavailable, "the client is closed"));
+    if (req.signal.aborted) return Promise.reject(new DoraError(Code.Canceled, "the call was aborted"));
+    const deadline = req.deadline;
+    const timeoutMs = deadline === undefined ? undefined : deadline - Date.now();
+    if (timeoutMs !== undefined && !(timeoutMs > 0)) return Promise.reject(new DoraError(Code.DeadlineExceeded, "the deadline has already passed"));
+    const codec = this.config.codec;
+    const single = req.message instanceof SingleRequest ? (req.message as SingleRequest<DescMessage>) : undefined;
+    let payload: Uint8Array = EMPTY_PAYLOAD;
+    if (single !== undefined) {
+      try {
+        payload = codec.encode(req.desc.input, single.message);
+      } catch (err) {
+        return Promise.reject(new DoraError(Code.Internal, `cannot encode ${req.desc.input.typeName}: ${(err as Error).message}`, { cause: err }));
+      }
+    }
+    const conn = this.pick();
+    if (conn instanceof DoraError) return Promise.reject(conn);
+    const streamId = conn.nextStreamId();
+    this.seq = this.seq >= Number.MAX_SAFE_INTEGER ? 1 : this.seq + 1;
+    const head = { version: 0, serializeType: codec.name, seq: this.seq, method: this.bare ? req.desc.name : req.method };
+    const flags = single === undefined ? FLAG_OPEN : FLAG_OPEN | FLAG_MESSAGE | FLAG_END;
+    const frame = encodeOpenFrame(streamId, flags, head, req.meta, timeoutMs === undefined ? undefined : { [TIMEOUT_KEY]: String(Math.ceil(timeoutMs)) }, payload);
+    if (frame.length - FRAME_HEADER_BYTES > this.config.maxFrameBytes) {
+      return Promise.reject(new DoraError(Code.OutOfRange, `request of ${frame.length - FRAME_HEADER_BYTES} bytes exceeds the maximum frame size of ${this.config.maxFrameBytes} bytes`));
+    }
+    const stream = new ClientStream(this, conn, streamId, req, this.config.streamWindowBytes);
+    if (deadline !== undefined) this.wheel.add(stream, deadline);
+    conn.start(stream, frame);
+    stream.announceWindow();
+    if (single === undefined) void stream.sendRequests(req.message, req.desc.input);
+    return stream.response;
+  }
+
+  /** The tick is over: its calls have been written; the next call starts a turn on the next connection. */
+  private readonly endTurn = (): void => {
+    this.turnCalls = 0;
+  };
+
   /** The fully-qualified name of a method, `/<package>.<Service>/<Method>`. */
   private nameOf(desc: DescMethod): string {
     let name = this.names.get(desc);
@@ -170,15 +331,34 @@ export class DoraClient implements Client, PendingCallOwner {
     return name;
   }
 
-  /** Round-robin over connections that are not waiting out a reconnect delay. */
+  /**
+   * Round-robin over connections that are not waiting out a reconnect delay,
+   * in turns: the calls of one tick go to one connection, up to
+   * {@link CALLS_PER_TURN} of them, so they leave in one write (the connection
+   * batches the frames of a tick) and their answers come back together; the
+   * next tick starts on the next connection.
+   */
   private pick(): ClientConnection | DoraError {
     const pool = this.pool;
     const n = pool.length;
     const now = Date.now();
+    if (this.turnCalls > 0 && this.turnCalls < CALLS_PER_TURN) {
+      const conn = pool[this.turn]!;
+      if (conn.usable(now)) {
+        this.turnCalls++;
+        return conn;
+      }
+    }
     for (let i = 0; i < n; i++) {
-      const conn = pool[this.next]!;
-      this.next = this.next + 1 === n ? 0 : this.next + 1;
-      if (conn.usable(now)) return conn;
+      const index = this.next;
+      const conn = pool[index]!;
+      this.next = index + 1 === n ? 0 : index + 1;
+      if (conn.usable(now)) {
+        if (this.turnCalls === 0) process.nextTick(this.endTurn);
+        this.turn = index;
+        this.turnCalls = 1;
+        return conn;
+      }
     }
     const reason = pool.find((c) => c.failure !== undefined)?.failure;
     return new DoraError(Code.Unavailable, `no connection available${reason === undefined ? "" : `: ${reason}`}`);

@@ -5,7 +5,14 @@
  * single `unref()`-ed timer for the earliest slot. Finishing a call removes it
  * from its slot in O(1), so a busy client or server never creates a timer per
  * call. A deadline fires at most `resolutionMs` late.
+ *
+ * Memory follows the items scheduled, not the items ever scheduled or their
+ * deadlines (SPEC §4): a slot left empty is dropped at once, and the heap is
+ * rebuilt from the live slots when it holds more than twice their number.
+ * The timer never waits longer than {@link MAX_TIMEOUT_MS} (a longer Node
+ * timer would fire after 1 ms); a later deadline re-arms it when it fires.
  */
+import { MAX_TIMEOUT_MS } from "./options.js";
 
 /** Something with a deadline. The wheel owns `deadlineSlot`. */
 export interface Expirable {
@@ -14,8 +21,18 @@ export interface Expirable {
   expire(): void;
 }
 
+/** The items due in one `resolutionMs` window; it knows its key so an emptied slot can be dropped. */
+class Slot extends Set<Expirable> {
+  constructor(readonly key: number) {
+    super();
+  }
+}
+
+/** Heap entries kept beyond twice the live slots before the heap is rebuilt. */
+const HEAP_SLACK = 64;
+
 export class DeadlineWheel {
-  private readonly slots = new Map<number, Set<Expirable>>();
+  private readonly slots = new Map<number, Slot>();
   private readonly heap: number[] = [];
   private timer: NodeJS.Timeout | undefined;
   private timerKey = Infinity;
@@ -27,7 +44,7 @@ export class DeadlineWheel {
     const key = Math.ceil(deadline / this.resolutionMs);
     let slot = this.slots.get(key);
     if (slot === undefined) {
-      slot = new Set();
+      slot = new Slot(key);
       this.slots.set(key, slot);
       this.push(key);
       if (key < this.timerKey) this.arm(key);
@@ -42,7 +59,32 @@ export class DeadlineWheel {
     if (slot !== undefined) {
       slot.delete(item);
       item.deadlineSlot = undefined;
+      if (slot.size === 0) this.drop(slot as Slot);
     }
+  }
+
+  /** Slots holding at least one item; for tests of the memory bound. */
+  get slotCount(): number {
+    return this.slots.size;
+  }
+
+  /** Heap entries; for tests of the memory bound. */
+  get heapSize(): number {
+    return this.heap.length;
+  }
+
+  private drop(slot: Slot): void {
+    if (this.slots.get(slot.key) !== slot) return;
+    this.slots.delete(slot.key);
+    if (this.heap.length > 2 * this.slots.size + HEAP_SLACK) this.rebuildHeap();
+  }
+
+  /** Rebuilds the heap from the live slots (dropped slots leave their keys behind). */
+  private rebuildHeap(): void {
+    const h = this.heap;
+    h.length = 0;
+    for (const key of this.slots.keys()) h.push(key);
+    h.sort((a, b) => a - b);
   }
 
   /** Stops the timer. Items still scheduled never expire. */
@@ -74,7 +116,7 @@ export class DeadlineWheel {
   private arm(key: number): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timerKey = key;
-    this.timer = setTimeout(this.fire, Math.max(0, key * this.resolutionMs - Date.now()));
+    this.timer = setTimeout(this.fire, Math.min(MAX_TIMEOUT_MS, Math.max(0, key * this.resolutionMs - Date.now())));
     this.timer.unref();
   }
 

@@ -20,8 +20,18 @@ export interface HandlerContext {
   readonly method: string;
   /** Request metadata sent by the client; framework keys (`dora-…`) are not included. */
   readonly requestMeta: Readonly<Record<string, string>>;
-  /** Response metadata the handler wants to send; keys starting with `dora-` are dropped. */
+  /**
+   * Response metadata the handler wants to send; keys starting with `dora-`
+   * are dropped. A streaming call sends it as its response headers, with its
+   * first response message (or its end).
+   */
   readonly responseMeta: Record<string, string>;
+  /**
+   * Response trailers a streaming handler wants sent with the end of its
+   * stream (after the last message); keys starting with `dora-` are dropped.
+   * A unary answer has one set of metadata: there this is `responseMeta` itself.
+   */
+  readonly responseTrailers: Record<string, string>;
   /** The peer that sent the call. */
   readonly peer: Peer;
   /** Absolute deadline in epoch milliseconds (`Date.now()` clock), or undefined when the client sent none. */
@@ -34,7 +44,7 @@ export interface HandlerContext {
 
 /**
  * Builds a {@link HandlerContext} without a socket, for unit tests of handlers.
- * Defaults: method `/test.v1.TestService/Test`, no metadata, peer
+ * Defaults: method `/test.v1.TestService/Test`, no metadata or trailers, peer
  * `127.0.0.1:0`, no deadline, a signal that never aborts, empty values.
  */
 export function createHandlerContext(
@@ -42,6 +52,7 @@ export function createHandlerContext(
     method?: string;
     requestMeta?: Record<string, string>;
     responseMeta?: Record<string, string>;
+    responseTrailers?: Record<string, string>;
     peer?: Partial<Peer>;
     deadline?: number;
     signal?: AbortSignal;
@@ -52,6 +63,7 @@ export function createHandlerContext(
     method: init.method ?? "/test.v1.TestService/Test",
     requestMeta: init.requestMeta ?? {},
     responseMeta: init.responseMeta ?? {},
+    responseTrailers: init.responseTrailers ?? {},
     peer: { address: init.peer?.address ?? "127.0.0.1", port: init.peer?.port ?? 0, certificate: init.peer?.certificate },
     deadline: init.deadline,
     signal: init.signal ?? new AbortController().signal,

@@ -10,6 +10,7 @@ describe("the public surface (index.ts)", () => {
       [
         "Code",
         "DEFAULTS",
+        "MAX_TIMEOUT_MS",
         "DORA_V2_MAX_FRAME_BYTES",
         "DoraError",
         "codeFromName",

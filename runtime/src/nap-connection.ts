@@ -14,6 +14,11 @@ export class KeepaliveTimeoutError extends Error {
   override name = "KeepaliveTimeoutError";
 }
 
+/** Why a connection was closed when a started frame did not complete within `frameTimeoutMs`. */
+export class FrameTimeoutError extends Error {
+  override name = "FrameTimeoutError";
+}
+
 /** Options of one {@link NapConnection}. */
 export interface NapConnectionOptions extends TransportOptions {
   /**
@@ -30,9 +35,15 @@ export class NapConnection implements FrameChannel {
   private readonly decoder: FrameDecoder;
   private corked = false;
   private paused = false;
+  /** A whole frame was read since the last keepalive tick (SPEC §3.1: liveness counts frames, not bytes). */
   private readSinceTick = false;
   private pinged = false;
   private keepaliveTimer: NodeJS.Timeout | undefined;
+  /** A frame was decoded during the current `push`. */
+  private decodedInPush = false;
+  /** When the frame now being collected began (epoch ms), or 0 when no frame is partly received. */
+  private partialSince = 0;
+  private frameTimer: NodeJS.Timeout | undefined;
   private error: Error | undefined;
 
   constructor(
@@ -92,15 +103,44 @@ export class NapConnection implements FrameChannel {
   };
 
   private readonly onSocketData = (chunk: Buffer): void => {
-    this.readSinceTick = true;
+    const decoder = this.decoder;
+    this.decodedInPush = false;
     try {
-      this.decoder.push(chunk);
+      decoder.push(chunk);
     } catch (err) {
       this.destroy(err as Error);
+      return;
+    }
+    // SPEC §4: a started frame must complete within frameTimeoutMs; a frame
+    // that begins after another completed gets its own full time.
+    if (decoder.bufferedBytes === 0) this.partialSince = 0;
+    else if (this.partialSince === 0 || this.decodedInPush) this.startFrameClock();
+  };
+
+  private startFrameClock(): void {
+    this.partialSince = Date.now();
+    if (this.frameTimer === undefined && !this.closed) this.armFrameTimer(this.options.frameTimeoutMs);
+  }
+
+  private armFrameTimer(ms: number): void {
+    this.frameTimer = setTimeout(this.frameTick, ms);
+    this.frameTimer.unref();
+  }
+
+  private readonly frameTick = (): void => {
+    this.frameTimer = undefined;
+    if (this.closed || this.partialSince === 0) return;
+    const left = this.partialSince + this.options.frameTimeoutMs - Date.now();
+    if (left > 0) {
+      this.armFrameTimer(left);
+    } else {
+      this.destroy(new FrameTimeoutError(`a frame was not completed within ${this.options.frameTimeoutMs} ms (${this.decoder.bufferedBytes} bytes received)`));
     }
   };
 
   private readonly onDecodedFrame = (type: number, flags: number, streamId: number, payload: Buffer): void => {
+    this.readSinceTick = true;
+    this.decodedInPush = true;
     if (this.socket.destroyed) return;
     if (type === FRAME_PING && (flags & FLAG_ACK) === 0) this.write(pingFrame(streamId, true));
     this.listener.onFrame(type, flags, streamId, payload);
@@ -115,6 +155,8 @@ export class NapConnection implements FrameChannel {
     this.closed = true;
     if (this.keepaliveTimer !== undefined) clearTimeout(this.keepaliveTimer);
     this.keepaliveTimer = undefined;
+    if (this.frameTimer !== undefined) clearTimeout(this.frameTimer);
+    this.frameTimer = undefined;
     this.listener.onClose(this.error);
   };
 
@@ -124,10 +166,10 @@ export class NapConnection implements FrameChannel {
   }
 
   /**
-   * Keepalive (SPEC §3.1): after `keepaliveTimeMs` without reading anything,
-   * send a PING; if still nothing was read `keepaliveTimeoutMs` later, close.
-   * Anything read counts as life, so calls in flight on a live peer (which
-   * answers PINGs) are never cut.
+   * Keepalive (SPEC §3.1): after `keepaliveTimeMs` without reading a whole
+   * frame, send a PING; if still no frame was read `keepaliveTimeoutMs` later,
+   * close. Any frame read counts as life, so calls in flight on a live peer
+   * (which answers PINGs) are never cut; bytes that never make a frame do not.
    */
   private readonly keepaliveTick = (): void => {
     if (this.closed) return;

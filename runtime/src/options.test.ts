@@ -1,13 +1,25 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createClient } from "./client.js";
 import { DeadlineWheel, type Expirable } from "./deadline-wheel.js";
-import { DEFAULTS, intOption, parseAddress, transportOptions } from "./options.js";
+import { DEFAULTS, intOption, MAX_TIMEOUT_MS, parseAddress, transportOptions } from "./options.js";
 import { createServer } from "./server.js";
 
 describe("options", () => {
   it("has the defaults of SPEC §4", () => {
-    expect(DEFAULTS).toMatchObject({ keepaliveTimeMs: 5000, keepaliveTimeoutMs: 20000, maxFrameBytes: 4 * 1024 * 1024, maxConcurrentCalls: 1000, poolSize: 10, timeoutMs: 5000, probeTimeoutMs: 1000 });
-    expect(transportOptions({})).toEqual({ keepaliveTimeMs: 5000, keepaliveTimeoutMs: 20000, maxFrameBytes: 4 * 1024 * 1024 });
+    expect(DEFAULTS).toMatchObject({
+      keepaliveTimeMs: 5000,
+      keepaliveTimeoutMs: 20000,
+      frameTimeoutMs: 20000,
+      handshakeTimeoutMs: 10000,
+      maxConnections: 10000,
+      maxConnectionsPerAddress: 1000,
+      maxFrameBytes: 4 * 1024 * 1024,
+      maxConcurrentCalls: 1000,
+      poolSize: 10,
+      timeoutMs: 5000,
+      probeTimeoutMs: 1000,
+    });
+    expect(transportOptions({})).toEqual({ keepaliveTimeMs: 5000, keepaliveTimeoutMs: 20000, frameTimeoutMs: 20000, maxFrameBytes: 4 * 1024 * 1024 });
   });
 
   it("names the option in every validation error", () => {
@@ -17,6 +29,10 @@ describe("options", () => {
     expect(() => transportOptions({ maxFrameBytes: 2 ** 32 })).toThrow(/option maxFrameBytes/);
     expect(() => createServer({ maxConcurrentCalls: 0 })).toThrow(/option maxConcurrentCalls/);
     expect(() => createServer({ keepaliveTimeMs: -1 })).toThrow(/option keepaliveTimeMs/);
+    expect(() => createServer({ frameTimeoutMs: 2 ** 31 })).toThrow("option frameTimeoutMs must be between 1 and 2147483647, got 2147483648");
+    expect(() => createServer({ handshakeTimeoutMs: 0 })).toThrow(/option handshakeTimeoutMs/);
+    expect(() => createServer({ maxConnections: 0 })).toThrow(/option maxConnections/);
+    expect(() => createServer({ maxConnectionsPerAddress: 1.5 })).toThrow(/option maxConnectionsPerAddress/);
     expect(() => createClient({ address: "127.0.0.1:1", timeoutMs: 0 })).toThrow(/option timeoutMs/);
     expect(() => createClient({ address: "127.0.0.1:1", poolSize: 0 })).toThrow(/option poolSize/);
     expect(() => createClient({ address: "127.0.0.1:1", probeTimeoutMs: 0 })).toThrow(/option probeTimeoutMs/);
@@ -98,5 +114,41 @@ describe("DeadlineWheel", () => {
     vi.advanceTimersByTime(100);
     expect(log).toEqual([]);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("holds memory for the items scheduled, not for every deadline ever scheduled: 300,000 distinct deadlines added and removed leave no slot and a small heap", () => {
+    vi.useFakeTimers({ now: 0 });
+    const wheel = new DeadlineWheel(1);
+    const log: string[] = [];
+    const kept = item(log, "kept");
+    wheel.add(kept, 10_000_000);
+    for (let i = 0; i < 300_000; i++) {
+      const call = item(log, `call${i}`);
+      wheel.add(call, 1_000_000 + i * 7);
+      wheel.remove(call);
+    }
+    expect(wheel.slotCount).toBe(1);
+    expect(wheel.heapSize).toBeLessThanOrEqual(2 * 1 + 64 + 1);
+    vi.advanceTimersByTime(10_000_001);
+    expect(log).toEqual(["kept"]);
+    expect(wheel.slotCount).toBe(0);
+  });
+
+  it("waits for a deadline beyond 2^31−1 ms with timers of at most MAX_TIMEOUT_MS (a longer Node timer would fire after 1 ms, for ever)", () => {
+    vi.useFakeTimers({ now: 0 });
+    const wheel = new DeadlineWheel(1);
+    const log: string[] = [];
+    const delays: number[] = [];
+    const real = globalThis.setTimeout;
+    const spy = vi.spyOn(globalThis, "setTimeout").mockImplementation(((fn: () => void, ms?: number) => {
+      delays.push(ms ?? 0);
+      return real(fn, ms);
+    }) as typeof setTimeout);
+    wheel.add(item(log, "far"), 999_999_999_999);
+    vi.advanceTimersByTime(MAX_TIMEOUT_MS);
+    spy.mockRestore();
+    expect(log).toEqual([]);
+    expect(delays).toEqual([MAX_TIMEOUT_MS, MAX_TIMEOUT_MS]);
+    wheel.stop();
   });
 });

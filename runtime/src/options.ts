@@ -11,6 +11,10 @@ import type { ServerOptions } from "./server-options.js";
 export const DEFAULTS = {
   keepaliveTimeMs: 5000,
   keepaliveTimeoutMs: 20000,
+  frameTimeoutMs: 20000,
+  handshakeTimeoutMs: 10000,
+  maxConnections: 10000,
+  maxConnectionsPerAddress: 1000,
   maxFrameBytes: 4 * 1024 * 1024,
   maxMetadataBytes: 16 * 1024,
   maxConcurrentCalls: 1000,
@@ -21,12 +25,18 @@ export const DEFAULTS = {
   probeTimeoutMs: 1000,
   reconnectInitialMs: 1000,
   reconnectMaxMs: 120000,
+  streamWindowBytes: 65536,
 } as const;
 
 /** Largest frame length the u32 length field can carry. */
 const MAX_U32 = 0xffffffff;
-/** Largest delay a Node timer accepts. */
-const MAX_TIMER_MS = 0x7fffffff;
+/**
+ * The longest deadline, timeout or timer delay dora accepts, in milliseconds:
+ * 2^31−1 (about 24.8 days), the largest delay a Node timer can wait (a longer
+ * one fires after 1 ms). A `dora-timeout` above it is clamped to it.
+ */
+export const MAX_TIMEOUT_MS = 0x7fffffff;
+const MAX_TIMER_MS = MAX_TIMEOUT_MS;
 
 /**
  * Returns `value` or its default, after checking it is an integer within
@@ -43,18 +53,31 @@ export function intOption(name: string, value: number | undefined, fallback: num
   return value;
 }
 
+/** A stream window: the protocol's default window can only be raised, up to 2^31−1 (docs/protocol.md "Streaming"). */
+function streamWindowOption(value: number | undefined): number {
+  return intOption("streamWindowBytes", value, DEFAULTS.streamWindowBytes, DEFAULTS.streamWindowBytes, 0x7fffffff);
+}
+
 /** Transport options, validated. */
 export interface TransportOptions {
   readonly keepaliveTimeMs: number;
   readonly keepaliveTimeoutMs: number;
+  /** A frame whose first bytes arrived must be complete within this many milliseconds. */
+  readonly frameTimeoutMs: number;
   readonly maxFrameBytes: number;
 }
 
 /** Validates the transport options common to server and client. */
-export function transportOptions(o: { keepaliveTimeMs?: number | undefined; keepaliveTimeoutMs?: number | undefined; maxFrameBytes?: number | undefined }): TransportOptions {
+export function transportOptions(o: {
+  keepaliveTimeMs?: number | undefined;
+  keepaliveTimeoutMs?: number | undefined;
+  frameTimeoutMs?: number | undefined;
+  maxFrameBytes?: number | undefined;
+}): TransportOptions {
   return {
     keepaliveTimeMs: intOption("keepaliveTimeMs", o.keepaliveTimeMs, DEFAULTS.keepaliveTimeMs, 1, MAX_TIMER_MS),
     keepaliveTimeoutMs: intOption("keepaliveTimeoutMs", o.keepaliveTimeoutMs, DEFAULTS.keepaliveTimeoutMs, 1, MAX_TIMER_MS),
+    frameTimeoutMs: intOption("frameTimeoutMs", o.frameTimeoutMs, DEFAULTS.frameTimeoutMs, 1, MAX_TIMER_MS),
     maxFrameBytes: intOption("maxFrameBytes", o.maxFrameBytes, DEFAULTS.maxFrameBytes, 64, MAX_U32),
   };
 }
@@ -76,6 +99,10 @@ export interface ServerConfig {
   readonly maxMetadataBytes: number;
   readonly maxConcurrentCalls: number;
   readonly closeGraceMs: number;
+  readonly streamWindowBytes: number;
+  readonly handshakeTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
   readonly codecs: CodecRegistry;
 }
 
@@ -86,6 +113,10 @@ export function serverConfig(o: ServerOptions): ServerConfig {
     maxMetadataBytes: intOption("maxMetadataBytes", o.maxMetadataBytes, DEFAULTS.maxMetadataBytes, 0),
     maxConcurrentCalls: intOption("maxConcurrentCalls", o.maxConcurrentCalls, DEFAULTS.maxConcurrentCalls, 1),
     closeGraceMs: intOption("closeGraceMs", o.closeGraceMs, DEFAULTS.closeGraceMs, 0, MAX_TIMER_MS),
+    streamWindowBytes: streamWindowOption(o.streamWindowBytes),
+    handshakeTimeoutMs: intOption("handshakeTimeoutMs", o.handshakeTimeoutMs, DEFAULTS.handshakeTimeoutMs, 1, MAX_TIMER_MS),
+    maxConnections: intOption("maxConnections", o.maxConnections, DEFAULTS.maxConnections, 1),
+    maxConnectionsPerAddress: intOption("maxConnectionsPerAddress", o.maxConnectionsPerAddress, DEFAULTS.maxConnectionsPerAddress, 1),
     codecs: new CodecRegistry(o.codecs),
   };
 }
@@ -94,6 +125,7 @@ export function serverConfig(o: ServerOptions): ServerConfig {
 export interface CallConfig {
   readonly timeoutMs: number;
   readonly maxFrameBytes: number;
+  readonly streamWindowBytes: number;
   readonly codecs: CodecRegistry;
   /** The codec requests are sent with. */
   readonly codec: Codec;
@@ -107,6 +139,7 @@ export function callConfig(o: CommonClientOptions): CallConfig {
   return {
     timeoutMs: intOption("timeoutMs", o.timeoutMs, DEFAULTS.timeoutMs, 1, MAX_TIMER_MS),
     maxFrameBytes: intOption("maxFrameBytes", o.maxFrameBytes, DEFAULTS.maxFrameBytes, 64, MAX_U32),
+    streamWindowBytes: streamWindowOption(o.streamWindowBytes),
     codecs,
     codec,
   };

@@ -28,6 +28,8 @@ export interface PendingCallConnection {
 
 /** One call sent on a connection, until it settles. It listens to its caller's signal itself (no closure per call). */
 export class PendingCall<O extends DescMessage = DescMessage> implements Expirable {
+  /** Tells a unary call from a stream in the connection's table. */
+  readonly streaming = false;
   deadlineSlot: Set<Expirable> | undefined = undefined;
   readonly promise: Promise<UnaryResponse<O>>;
   private resolve!: (response: UnaryResponse<O>) => void;
@@ -95,7 +97,7 @@ export class PendingCall<O extends DescMessage = DescMessage> implements Expirab
       return;
     }
     try {
-      this.resolve({ message: codec.decode(this.output, pkg.payload), meta: stripReserved(meta) });
+      this.resolve({ stream: false, message: codec.decode(this.output, pkg.payload), meta: stripReserved(meta) });
     } catch (err) {
       this.reject(new DoraError(Code.Internal, `cannot decode ${this.output.typeName}: ${(err as Error).message}`));
     }

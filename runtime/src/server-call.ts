@@ -11,9 +11,10 @@ import type { DeadlineWheel, Expirable } from "./deadline-wheel.js";
 import { DoraError } from "./dora-error.js";
 import type { HandlerContext, Peer } from "./handler-context.js";
 import type { FrameChannel } from "./frame-channel.js";
-import { chain, type Interceptor, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
+import { chain, type AnyRequest, type Interceptor, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
 import { errorFields, type Logger } from "./logger.js";
-import type { RegisteredMethod } from "./method-router.js";
+import type { UnaryMethod } from "./method-router.js";
+import type { ServerStream } from "./server-stream.js";
 import { FRAME_HEADER_BYTES } from "./protocol/frame.js";
 import { encodePkgFrame, type Head } from "./protocol/pkg.js";
 import { statusMeta, type ReservedMeta } from "./protocol/reserved-meta.js";
@@ -35,7 +36,7 @@ export interface CallConnection {
   readonly peer: Peer;
   readonly channel: FrameChannel;
   /** The call has answered (or was aborted). */
-  finished(call: ServerCall): void;
+  finished(call: ServerCall | ServerStream): void;
 }
 
 /**
@@ -48,6 +49,8 @@ export class ServerCall implements HandlerContext, Expirable {
   deadlineSlot: Set<Expirable> | undefined = undefined;
   private done = false;
   private controller: AbortController | undefined;
+  /** Why the call was aborted before anyone asked for its signal. */
+  private abortReason: DoraError | undefined;
   private respMeta: Record<string, string> | undefined;
   private valueStore: ContextValues | undefined;
   private meta: Readonly<Record<string, string>>;
@@ -58,7 +61,7 @@ export class ServerCall implements HandlerContext, Expirable {
     /** The request's head; the answer echoes its version, serialize type, seq and method. */
     private readonly head: Head,
     private readonly codec: Codec,
-    private readonly rpc: RegisteredMethod,
+    private readonly rpc: UnaryMethod,
     requestMeta: Readonly<Record<string, string>>,
     readonly deadline: number | undefined,
   ) {
@@ -67,6 +70,11 @@ export class ServerCall implements HandlerContext, Expirable {
 
   get method(): string {
     return this.rpc.name;
+  }
+
+  /** The rpc's descriptor. */
+  get rpcDesc(): UnaryMethod["desc"] {
+    return this.rpc.desc;
   }
 
   get requestMeta(): Readonly<Record<string, string>> {
@@ -81,8 +89,21 @@ export class ServerCall implements HandlerContext, Expirable {
     return (this.respMeta ??= {});
   }
 
+  /** A unary answer has one set of metadata: the trailers are the response metadata. */
+  get responseTrailers(): Record<string, string> {
+    return (this.respMeta ??= {});
+  }
+
+  /**
+   * Created on first use: most handlers never read it. A call aborted before
+   * that gets a signal that is already aborted with the same reason.
+   */
   get signal(): AbortSignal {
-    return (this.controller ??= new AbortController()).signal;
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
   }
 
   get values(): ContextValues {
@@ -103,7 +124,7 @@ export class ServerCall implements HandlerContext, Expirable {
         message = await this.rpc.handler(request, this);
         meta = this.respMeta;
       } else {
-        const response = await chain(interceptors, (req) => this.callHandler(req))(this.request(request));
+        const response = (await chain(interceptors, (req) => this.callHandler(req))(this.request(request))) as UnaryResponse;
         message = response.message;
         meta = response.meta;
       }
@@ -127,7 +148,7 @@ export class ServerCall implements HandlerContext, Expirable {
   expire(): void {
     if (this.done) return;
     this.respond(undefined, statusMeta(Code.DeadlineExceeded, "deadline exceeded"), EMPTY_BYTES);
-    this.controller?.abort(new DoraError(Code.DeadlineExceeded, "deadline exceeded"));
+    this.abortWith(new DoraError(Code.DeadlineExceeded, "deadline exceeded"));
   }
 
   /** The connection closed or the server shut down: abort the handler, send nothing. */
@@ -135,21 +156,34 @@ export class ServerCall implements HandlerContext, Expirable {
     if (this.done) return;
     this.done = true;
     this.connection.server.wheel.remove(this);
-    this.controller?.abort(reason);
+    this.abortWith(reason);
   }
 
-  /** The request as interceptors see it; it shares this call's signal and values. */
+  private abortWith(reason: DoraError): void {
+    if (this.controller === undefined) this.abortReason = reason;
+    else this.controller.abort(reason);
+  }
+
+  /**
+   * The request as interceptors see it; it shares this call's signal and
+   * values, both created only when an interceptor or the handler reads them
+   * (a copy made with `{ ...req }` reads them).
+   */
   private request(message: MessageShape<DescMessage>): UnaryRequest {
-    return { method: this.rpc.name, desc: this.rpc.desc, meta: this.meta, deadline: this.deadline, signal: this.signal, message, values: this.values, peer: this.peer };
+    return new ServerRequest(this, message);
   }
 
   /** The last step of the chain: the handler, with the metadata and values the interceptors passed on. */
-  private async callHandler<I extends DescMessage, O extends DescMessage>(req: UnaryRequest<I, O>): Promise<UnaryResponse<O>> {
-    this.meta = req.meta;
-    this.valueStore = req.values;
+  private async callHandler(req: AnyRequest): Promise<UnaryResponse> {
+    if (req.stream) throw new DoraError(Code.Internal, "an interceptor turned a unary call into a stream");
+    if (!(req instanceof ServerRequest)) {
+      // An interceptor passed a changed copy on: the handler sees its metadata and values.
+      this.meta = req.meta;
+      this.valueStore = req.values;
+    }
     const result = await this.rpc.handler(req.message, this);
     // The router erases the rpc's types; the handler answers this rpc's output.
-    return { message: create(req.desc.output, result as MessageInitShape<O>), meta: this.responseMeta };
+    return { stream: false, message: create(req.desc.output, result), meta: this.responseMeta };
   }
 
   private fail(err: unknown): void {
@@ -176,6 +210,35 @@ export class ServerCall implements HandlerContext, Expirable {
       connection.channel.write(frame);
     }
     connection.finished(this);
+  }
+}
+
+/** A server call's {@link UnaryRequest}: its signal and values are the call's, created when first read. */
+class ServerRequest implements UnaryRequest {
+  readonly stream = false;
+  readonly method: string;
+  readonly desc: UnaryMethod["desc"];
+  readonly meta: Readonly<Record<string, string>>;
+  readonly deadline: number | undefined;
+  readonly peer: Peer;
+
+  constructor(
+    private readonly call: ServerCall,
+    readonly message: MessageShape<DescMessage>,
+  ) {
+    this.method = call.method;
+    this.desc = call.rpcDesc;
+    this.meta = call.requestMeta;
+    this.deadline = call.deadline;
+    this.peer = call.peer;
+  }
+
+  get signal(): AbortSignal {
+    return this.call.signal;
+  }
+
+  get values(): ContextValues {
+    return this.call.values;
   }
 }
 

@@ -19,16 +19,38 @@ export interface ServerTlsOptions {
 
 /** Options of {@link createServer}. Every field is optional. */
 export interface ServerOptions {
-  /** Send a PING after this long without reading anything. Default 5000 ms. */
+  /** Send a PING after this long without reading a whole frame (liveness counts frames, not bytes). Default 5000 ms. */
   keepaliveTimeMs?: number;
-  /** Close the connection when nothing was read this long after a PING. Default 20000 ms. */
+  /** Close the connection when no whole frame was read this long after a PING. Default 20000 ms. */
   keepaliveTimeoutMs?: number;
+  /**
+   * A frame whose first bytes have arrived must be complete within this time,
+   * else the connection closes (a peer that drips a frame cannot hold its
+   * buffer for ever). Default 20000 ms.
+   */
+  frameTimeoutMs?: number;
+  /** A TLS handshake must complete within this time, else the socket is destroyed. Default 10000 ms. */
+  handshakeTimeoutMs?: number;
+  /**
+   * Connections open at once (TLS handshakes included); a new one beyond it is
+   * closed at once, with at most one log line per second. Default 10000.
+   */
+  maxConnections?: number;
+  /** Connections open at once from one peer IP address, refused like `maxConnections` beyond it. Default 1000. */
+  maxConnectionsPerAddress?: number;
   /** Largest frame accepted or sent; a larger declared length closes the connection. Default 4 MiB (dora v2 Go peers: 64 KiB, see `doraV2CompatServerOptions`). */
   maxFrameBytes?: number;
   /** Largest request metadata (keys + values); beyond it the call gets `BadRequest`. Default 16 KiB. */
   maxMetadataBytes?: number;
-  /** Calls in flight per connection; beyond it a call gets `ResourceExhausted`. Default 1000. */
+  /** Calls in flight per connection, streams included; beyond it a call gets `ResourceExhausted`. Default 1000. */
   maxConcurrentCalls?: number;
+  /**
+   * Flow-control window of each stream's requests, in message bytes: how much
+   * a client may send ahead of the handler reading it. Default and minimum
+   * 65536 (the protocol's default window; a larger one is announced to the
+   * client when the stream opens); at most 2^31−1.
+   */
+  streamWindowBytes?: number;
   /** How long `close()` lets calls in flight finish before closing connections. Default 5000 ms. */
   closeGraceMs?: number;
   /** Serve TLS (and mutual TLS with `ca`). */

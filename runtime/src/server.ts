@@ -32,7 +32,9 @@ export interface Server {
    * Registers every rpc of `service`. `implementation[method.localName]` is
    * called with the request and a `HandlerContext`; a method the
    * implementation lacks answers `Unimplemented`. Generated `registerXxx`
-   * functions call this. Throws for streaming rpcs (not in dora v2).
+   * functions call this. Streaming rpcs are served as streams
+   * (docs/protocol.md "Streaming"): their handlers take and return
+   * `AsyncIterable`s as the generated interface says.
    */
   register(service: DescService, implementation: object): this;
   /** Adds interceptors after the ones already installed (they become inner ones). */
@@ -43,8 +45,9 @@ export interface Server {
   address(): { host: string; port: number } | undefined;
   /**
    * Graceful shutdown: stop accepting connections; calls that arrive now get
-   * `Unavailable`; calls in flight get `closeGraceMs` to finish, then every
-   * connection closes (their handlers' signals abort). Resolves when all is closed.
+   * `Unavailable`; calls in flight (streams included) get `closeGraceMs` to
+   * finish, then open streams end with `Unavailable`, every connection closes
+   * and their handlers' signals abort. Resolves when all is closed.
    */
   close(): Promise<void>;
 }
@@ -69,23 +72,28 @@ export class DoraServer implements Server, ServerCore {
   private readonly connections = new Set<ServerConnection>();
   /** Every accepted TCP socket, including TLS ones still in their handshake. */
   private readonly sockets = new Set<net.Socket>();
+  /** Open sockets per peer IP address (SPEC §4: `maxConnectionsPerAddress`); an address leaves the map with its last socket. */
+  private readonly perAddress = new Map<string, number>();
+  /** Handshake deadlines of TLS sockets, by `address:port` (the TLS socket that results has the same). */
+  private readonly handshakes = new Map<string, NodeJS.Timeout>();
   private readonly netServer: net.Server;
   private readonly tls: boolean;
   private readonly napOptions: NapConnectionOptions;
   private closePromise: Promise<void> | undefined;
   private onAllClosed: (() => void) | undefined;
+  /** Connections refused since the last refusal was logged, and when that was (epoch ms). */
+  private refusedSinceLog = 0;
+  private lastRefusalLog = 0;
 
   constructor(options: ServerOptions) {
     this.config = serverConfig(options);
     this.napOptions = { ...this.config.transport, pauseReadsWhileBlocked: true };
     this.logger = options.logger ?? createDefaultServerLogger();
     this.interceptors = [...(options.interceptors ?? [])];
-    const onSocket = (socket: net.Socket): void => this.accept(socket);
     this.tls = options.tls !== undefined;
     if (options.tls !== undefined) {
       const t = options.tls;
       const requestCert = t.requestClientCert ?? t.ca !== undefined;
-      const transport = this.config.transport;
       this.netServer = tls.createServer(
         {
           cert: t.cert,
@@ -93,19 +101,18 @@ export class DoraServer implements Server, ServerCore {
           ...(t.ca !== undefined ? { ca: t.ca } : {}),
           requestCert,
           rejectUnauthorized: requestCert,
-          // A peer that never finishes its handshake is dropped like a silent one.
-          handshakeTimeout: transport.keepaliveTimeMs + transport.keepaliveTimeoutMs,
         },
-        onSocket,
+        (socket) => this.secured(socket),
       );
-      this.netServer.on("tlsClientError", (err) => this.logger.debug("tls handshake failed", { error: err.message }));
+      // A failed handshake leaves the socket open unless it is destroyed here.
+      this.netServer.on("tlsClientError", (err, socket) => {
+        this.logger.debug("tls handshake failed", { error: err.message });
+        socket.destroy();
+      });
     } else {
-      this.netServer = net.createServer({ noDelay: true }, onSocket);
+      this.netServer = net.createServer({ noDelay: true });
     }
-    this.netServer.on("connection", (socket: net.Socket) => {
-      this.sockets.add(socket);
-      socket.once("close", () => this.sockets.delete(socket));
-    });
+    this.netServer.on("connection", (socket: net.Socket) => this.admit(socket));
   }
 
   register(service: DescService, implementation: object): this {
@@ -142,9 +149,12 @@ export class DoraServer implements Server, ServerCore {
       const listening = new Promise<void>((r) => (this.netServer.listening ? this.netServer.close(() => r()) : r()));
       for (const conn of this.connections) conn.closeIfIdle();
       const grace = setTimeout(() => {
-        for (const conn of this.connections) conn.destroy(new DoraError(Code.Unavailable, "server closed"));
+        for (const conn of this.connections) conn.shutDown(new DoraError(Code.Unavailable, "server closed"));
         // TLS sockets still in their handshake are not connections yet; they would hold close() open.
-        for (const socket of this.sockets) socket.destroy();
+        // They go on the next turn, after the streams' END frames have been written.
+        setImmediate(() => {
+          for (const socket of this.sockets) socket.destroy();
+        });
       }, this.config.closeGraceMs);
       grace.unref();
       const allClosed = new Promise<void>((r) => {
@@ -181,8 +191,72 @@ export class DoraServer implements Server, ServerCore {
     }
   }
 
+  /**
+   * A TCP connection arrived (for TLS, before its handshake). SPEC §4: beyond
+   * `maxConnections`, or `maxConnectionsPerAddress` from its address, it is
+   * closed at once; connections already open are not touched.
+   */
+  private admit(socket: net.Socket): void {
+    const address = socket.remoteAddress ?? "";
+    const fromAddress = this.perAddress.get(address) ?? 0;
+    const config = this.config;
+    if (this.sockets.size >= config.maxConnections || fromAddress >= config.maxConnectionsPerAddress) {
+      socket.destroy();
+      this.refused(this.sockets.size >= config.maxConnections ? `${config.maxConnections} connections are open (maxConnections)` : `${fromAddress} connections from ${address} are open (maxConnectionsPerAddress)`);
+      return;
+    }
+    this.sockets.add(socket);
+    this.perAddress.set(address, fromAddress + 1);
+    const handshakeKey = this.tls ? `${address}:${socket.remotePort ?? 0}` : undefined;
+    socket.once("close", () => {
+      this.sockets.delete(socket);
+      const n = this.perAddress.get(address)! - 1;
+      if (n === 0) this.perAddress.delete(address);
+      else this.perAddress.set(address, n);
+      if (handshakeKey !== undefined) this.clearHandshake(handshakeKey);
+    });
+    if (handshakeKey === undefined) {
+      this.accept(socket);
+      return;
+    }
+    // SPEC §4: a TLS handshake must complete within handshakeTimeoutMs, counted from
+    // the connection (a peer that drips its handshake is not given more time).
+    const timer = setTimeout(() => {
+      this.handshakes.delete(handshakeKey);
+      this.logger.debug("tls handshake timed out", { peer: address, timeoutMs: config.handshakeTimeoutMs });
+      socket.destroy();
+    }, config.handshakeTimeoutMs);
+    timer.unref();
+    this.handshakes.set(handshakeKey, timer);
+  }
+
+  /** Logs refused connections, at most one line per second. */
+  private refused(reason: string): void {
+    this.refusedSinceLog++;
+    const now = Date.now();
+    if (now - this.lastRefusalLog < 1000) return;
+    this.logger.warn(`refused ${this.refusedSinceLog} connection(s): ${reason}`);
+    this.refusedSinceLog = 0;
+    this.lastRefusalLog = now;
+  }
+
+  private clearHandshake(key: string): void {
+    const timer = this.handshakes.get(key);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.handshakes.delete(key);
+    }
+  }
+
+  /** A TLS handshake completed. */
+  private secured(socket: TLSSocket): void {
+    this.clearHandshake(`${socket.remoteAddress ?? ""}:${socket.remotePort ?? 0}`);
+    this.accept(socket);
+  }
+
   private accept(socket: net.Socket): void {
     // SPEC §4: the peer is captured now; after the client has gone the socket no longer knows it.
+    if (socket.destroyed) return;
     const peer: Peer = { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0, certificate: this.tls ? certificateOf(socket as TLSSocket) : undefined };
     if (this.acceptChannel(peer, (listener) => new NapConnection(socket, this.napOptions, listener)) === undefined) socket.destroy();
   }

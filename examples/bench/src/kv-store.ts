@@ -5,18 +5,18 @@ import type { WorkloadParams } from "./workload.js";
  * The work a competitor's server does per call, equivalent to what
  * etserver's memory store does for ReadSecureMessage: look up the caller's
  * session, compare its token in constant time, then look up the value under
- * the caller's own namespace. Used by every server of the comparison except
+ * the caller's own map of keys. Used by every server of the comparison except
  * etserver itself, so they all do the same work.
  */
 export class BenchKvStore {
   private readonly sessions = new Map<string, string>();
-  private readonly values = new Map<string, string>();
+  private readonly values = new Map<string, Map<string, string>>();
 
   /** A store holding one session (`username` → `token`) and one value (the letter repeated `sizeBytes` times, under that key). */
   constructor(params: WorkloadParams) {
     const text = params.letter.repeat(params.sizeBytes);
     this.sessions.set(params.username, params.token);
-    this.values.set(ownedKey(params.username, text), text);
+    this.values.set(params.username, new Map([[text, text]]));
   }
 
   /** True when `token` is the current session token of `username` (an empty or missing token never matches). */
@@ -35,10 +35,6 @@ export class BenchKvStore {
 
   /** The value of `username`'s `key`, or undefined. */
   read(username: string, key: string): string | undefined {
-    return this.values.get(ownedKey(username, key));
+    return this.values.get(username)?.get(key);
   }
-}
-
-function ownedKey(username: string, key: string): string {
-  return `${Buffer.byteLength(username, "utf8")}:${username}:${key}`;
 }

@@ -6,7 +6,7 @@
  * and prints the table.
  */
 import { cpus, loadavg } from "node:os";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { nonNegative, positiveInt } from "./args.js";
@@ -14,7 +14,7 @@ import { killAll } from "./processes.js";
 import { summarizeProfileDir } from "./profile.js";
 import { ratios, summarize, toMarkdown, type BenchReport, type RunRecord } from "./report.js";
 import { benchPaths, type BenchSettings } from "./settings.js";
-import { SYSTEMS, type BenchSystem } from "./systems.js";
+import { baselineSystem, SYSTEMS, type BenchSystem } from "./systems.js";
 import { DEFAULT_STREAM_WORKLOAD, DEFAULT_WORKLOAD } from "./workload.js";
 
 const HELP = `Usage: npm run bench [-- options]
@@ -37,6 +37,9 @@ Options:
   --systems A,B         systems or groups to run (default: all but gRPC-web); see --list
   --quick               development mode: 1 round, 500 calls per caller, 0.5 s warm-up
   --out DIR             where results go (default examples/bench/results)
+  --baseline DIR        also run dora's etserver and etclient as built in DIR (another checkout,
+                        npm ci and npm run build done there) as system dora-baseline, right after
+                        dora in every round, with the ratios dora / dora-baseline
   --cpu-prof DIR        run servers and measured clients under node --cpu-prof, profiles in DIR,
                         and add each process's top self-time functions to the report
   --list                list the systems and exit
@@ -63,6 +66,7 @@ try {
       quick: { type: "boolean", default: false },
       out: { type: "string" },
       "cpu-prof": { type: "string" },
+      baseline: { type: "string" },
       list: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -113,6 +117,12 @@ try {
   fail(error instanceof Error ? error.message : String(error));
 }
 const systems = selectSystems(options.systems);
+if (options.baseline !== undefined) {
+  const root = resolve(options.baseline);
+  if (!existsSync(join(root, "examples/etserver/dist")) || !existsSync(join(root, "examples/etclient/dist"))) fail(`--baseline: ${root} has no built etserver and etclient (run npm ci and npm run build there)`);
+  const at = systems.findIndex((s) => s.id === "dora");
+  systems.splice(at === -1 ? 0 : at + 1, 0, baselineSystem(root));
+}
 const outDir = options.out === undefined ? join(paths.benchDir, "results") : isAbsolute(options.out) ? options.out : resolve(options.out);
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {

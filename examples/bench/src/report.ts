@@ -152,7 +152,20 @@ export function ratios(systems: readonly { id: string; group: SystemGroup }[], r
     return { name, definition, target, met: mid === null ? null : meets(mid), perRound, median: mid };
   };
   const qpsRatio = (a: OkRun, b: OkRun): number => a.qps / b.qps;
+  const withBaseline = systems.some((s) => s.group === "dora-baseline");
+  const cpuRatio = (a: OkRun, b: OkRun): number | null => {
+    const x = cpu(a);
+    const y = cpu(b);
+    return x === null || y === null ? null : x / y;
+  };
+  const baseline = withBaseline
+    ? [
+        make("dora / dora-baseline, QPS", "dora QPS ÷ the baseline build's QPS (--baseline)", "(none)", () => true, "dora", "dora-baseline", qpsRatio),
+        make("dora / dora-baseline, CPU per call", "(server + client CPU µs per call) of dora ÷ that of the baseline build", "(none)", () => true, "dora", "dora-baseline", cpuRatio),
+      ]
+    : [];
   return [
+    ...baseline,
     make("dora / raw, QPS", "dora QPS ÷ raw bound QPS", "≥ 0.6", (v) => v >= 0.6, "dora", "raw", qpsRatio),
     make("dora / raw, p99", "dora p99 ÷ raw bound p99", "≤ 1.5", (v) => v <= 1.5, "dora", "raw", (a, b) => a.p99Us / b.p99Us),
     make("dora / raw, CPU per call", "(server + client CPU µs per call) of dora ÷ that of the raw bound", "≤ 2", (v) => v <= 2, "dora", "raw", (a, b) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseGoDurationUs } from "./go-duration.js";
 import type { ClientRunResult } from "./latency.js";
 import { processCpuUs, processPeakRssKb } from "./proc-stats.js";
@@ -10,7 +10,7 @@ import type { BenchPaths, BenchSettings } from "./settings.js";
 import type { ProcessUsage } from "./usage-hook.js";
 
 /** Families of systems; ratios compare dora with the best member of a family. */
-export type SystemGroup = "dora" | "dora-runtime" | "runtime-bench" | "raw" | "grpc-js" | "connect" | "dora-stream" | "grpc-js-stream";
+export type SystemGroup = "dora" | "dora-baseline" | "dora-runtime" | "runtime-bench" | "raw" | "grpc-js" | "connect" | "dora-stream" | "grpc-js-stream";
 
 /** What one measured run of one system gives. CPU and RSS are null where they could not be measured. */
 export interface Measurement {
@@ -217,18 +217,22 @@ function lengthArgs(length: { seconds: number } | { requestsPerCaller: number },
   return "seconds" in length ? ["--duration", String(length.seconds)] : [requestsFlag, String(length.requestsPerCaller)];
 }
 
-/** dora's reference products: `etserver serve --store memory` and `etclient benchmark read`, every SPEC §6 behaviour on. */
-function doraSystem(): BenchSystem {
+/**
+ * dora's reference products: `etserver serve --store memory` and `etclient benchmark read`, every SPEC §6 behaviour on.
+ * With `baselineRoot`, the same from another built checkout (`dora-baseline`), to compare a change with the code before it.
+ */
+function doraSystem(baselineRoot?: string): BenchSystem {
   return {
-    id: "dora",
-    label: "dora: etserver --store memory + etclient benchmark read",
-    group: "dora",
+    id: baselineRoot === undefined ? "dora" : "dora-baseline",
+    label: baselineRoot === undefined ? "dora: etserver --store memory + etclient benchmark read" : `dora as built in ${baselineRoot} (the baseline)`,
+    group: baselineRoot === undefined ? "dora" : "dora-baseline",
     inDefault: true,
     run(context) {
-      const { settings, paths } = context;
+      const settings = context.settings;
+      const paths = baselineRoot === undefined ? context.paths : { ...context.paths, etserverBin: resolve(baselineRoot, "examples/etserver/bin/etserver.js"), etclientBin: resolve(baselineRoot, "examples/etclient/bin/etclient.js") };
       const common = (address: string): string[] => ["-u", settings.username, "-p", settings.password, "-k", settings.letter, "--size", String(settings.sizeBytes), "--address", address];
       return runServerClient(context, {
-        systemId: "dora",
+        systemId: baselineRoot === undefined ? "dora" : "dora-baseline",
         serverArgs: [paths.etserverBin, "serve", "--store", "memory", "--listen", "127.0.0.1:0"],
         async setup(address) {
           const output = await runProcess(process.execPath, [paths.etclientBin, "login,write", ...common(address), "-v", settings.letter], {
@@ -321,6 +325,11 @@ function runtimeBenchSystem(): BenchSystem {
       };
     },
   };
+}
+
+/** `dora-baseline`: dora's products as built in another checkout (`--baseline DIR`), run right after `dora` in each round. */
+export function baselineSystem(root: string): BenchSystem {
+  return doraSystem(root);
 }
 
 /** Every system, in the order each round runs them. */

@@ -1,8 +1,8 @@
-import { createServer, type Interceptor, type Server } from "@dora/runtime";
+import { createServer, type Server } from "@dora/runtime";
 import { registerKvService } from "@dora/tiger/kv/v1";
 import type { Redis } from "ioredis";
 import type { Pool } from "mysql2/promise";
-import { authInterceptor, limitInterceptor } from "./api/interceptors.js";
+import { kvInterceptors } from "./api/interceptors.js";
 import { KvHandler } from "./api/kv-handler.js";
 import { AuthenticateUseCase } from "./app/authenticate.js";
 import { ReadUseCase, WriteUseCase } from "./app/kv.js";
@@ -10,6 +10,7 @@ import { WatchUseCase } from "./app/watch.js";
 import { LoginUseCase } from "./app/login.js";
 import { RateLimitUseCase } from "./app/rate-limit.js";
 import type { AccountRepository } from "./domain/account.js";
+import { systemClock, type Clock } from "./domain/clock.js";
 import type { ValueRepository } from "./domain/kvstore.js";
 import { FixedQuotaRepository, FormulaQuotaRepository, type QuotaRepository } from "./domain/quota.js";
 import type { RateLimiter } from "./domain/ratelimiter.js";
@@ -38,9 +39,15 @@ import { classifyRedisError, probeMysql, probeRedis, redisTarget, StoreMisconfig
 /** How often a MySQL that did not answer at startup is probed again, in milliseconds. */
 const MYSQL_RETRY_MS = 1000;
 
+/** What {@link createEtserver} takes besides the configuration. */
+export interface EtserverOptions {
+  /** The clock of session expiry and of the in-memory token buckets. Default: the system clock. */
+  readonly clock?: Clock;
+}
+
 /** A wired etserver: its dora server and what it holds open. */
 export interface Etserver {
-  /** The dora server with KvService and the `auth` and `limit` interceptors. */
+  /** The dora server with KvService and its interceptors (`errors`, `auth`, `limit`). */
   readonly server: Server;
   /**
    * Checks the stores, then binds `server.listenAddress` (port 0: a free
@@ -83,11 +90,12 @@ interface Stores {
  * handler from `config` by plain constructor injection.
  * @throws ConfigError when TLS is on and a certificate file cannot be read.
  */
-export function createEtserver(config: EtserverConfig, logger: EtserverLogger): Etserver {
+export function createEtserver(config: EtserverConfig, logger: EtserverLogger, options: EtserverOptions = {}): Etserver {
+  const clock = options.clock ?? systemClock;
   const address = parseHostPort(config.server.listenAddress);
   if (address === undefined) throw new RangeError(`server.listenAddress: expected HOST:PORT, got ${config.server.listenAddress}`);
   const tls = config.server.enableTls ? loadTlsFiles(config.server) : undefined;
-  const stores = config.store === "memory" ? memoryStores(config) : mysqlStores(config, logger);
+  const stores = config.store === "memory" ? memoryStores(config, clock) : mysqlStores(config, logger, clock);
 
   const quotas: QuotaRepository =
     config.quota.source === "fixed"
@@ -102,15 +110,16 @@ export function createEtserver(config: EtserverConfig, logger: EtserverLogger): 
     new LoginUseCase(stores.accounts, stores.sessions, stores.failedLogins, config.session.ttlSeconds),
     new WriteUseCase(stores.values, limits),
     new ReadUseCase(stores.values, limits),
-    logger,
   );
-  const interceptors: Interceptor[] = [
-    authInterceptor(new AuthenticateUseCase(stores.sessions), logger),
-    limitInterceptor(new RateLimitUseCase(quotas, stores.limiter), logger),
-  ];
   const server = createServer({
     logger,
-    interceptors,
+    interceptors: kvInterceptors({ authenticate: new AuthenticateUseCase(stores.sessions), rateLimit: new RateLimitUseCase(quotas, stores.limiter), logger }),
+    maxConnections: config.server.maxConnections,
+    maxConnectionsPerAddress: config.server.maxConnectionsPerAddress,
+    handshakeTimeoutMs: config.server.handshakeTimeoutMs,
+    frameTimeoutMs: config.server.frameTimeoutMs,
+    keepaliveTimeMs: config.server.keepaliveTimeMs,
+    keepaliveTimeoutMs: config.server.keepaliveTimeoutMs,
     ...(tls === undefined ? {} : { tls: { cert: tls.cert, key: tls.key, ca: tls.ca, requestClientCert: true } }),
   });
   registerKvService(server, handler);
@@ -134,15 +143,16 @@ export function createEtserver(config: EtserverConfig, logger: EtserverLogger): 
 }
 
 /** The zero-setup store: a synthetic fleet of accounts, everything else in process memory. */
-function memoryStores(config: EtserverConfig): Stores {
-  const sessions = new MemorySessionRepository();
+function memoryStores(config: EtserverConfig, clock: Clock): Stores {
+  const now = () => clock.now();
+  const sessions = new MemorySessionRepository(now);
   const feed = new MemoryValueFeed();
   return {
     accounts: new SyntheticAccountRepository(config.memory.users),
     sessions,
     values: new MemoryValueRepository(feed),
     feed,
-    limiter: new MemoryRateLimiter(config.rateLimiter.capacity),
+    limiter: new MemoryRateLimiter(config.rateLimiter.capacity, now),
     failedLogins: new FlexibleFailedLoginLimiter(config.loginLimiter),
     quotaStore: undefined,
     check: () => Promise.resolve(),
@@ -154,7 +164,7 @@ function memoryStores(config: EtserverConfig): Stores {
 }
 
 /** Accounts and quotas in MySQL; values, sessions, rate limits and failed-login counts in Redis (shared by every instance). */
-function mysqlStores(config: EtserverConfig, logger: EtserverLogger): Stores {
+function mysqlStores(config: EtserverConfig, logger: EtserverLogger, clock: Clock): Stores {
   const pool: Pool = createMysqlPool(config.mysql);
   const { host, port, user, database } = parseMysqlUrl(config.mysql.url);
   const mysqlAt: MysqlTarget = { address: `${host}:${port}`, user, database };
@@ -198,7 +208,7 @@ function mysqlStores(config: EtserverConfig, logger: EtserverLogger): Stores {
 
   return {
     accounts: new MysqlAccountRepository(pool),
-    sessions: new RedisSessionRepository(redis, prefix),
+    sessions: new RedisSessionRepository(redis, prefix, clock),
     values: new RedisValueRepository(redis, prefix),
     feed,
     limiter: new RedisRateLimiter(redis, prefix),

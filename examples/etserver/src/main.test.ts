@@ -51,11 +51,11 @@ describe("etserver --help (as short as the original's)", () => {
     expect(out[2]).toMatch(/^ +etserver seed --users N /);
     expect(out[3]).toContain("etserver COMMAND --help");
     expect(out.length).toBeLessThanOrEqual(20);
-    expect(flags(out)).toEqual(["--listen", "--store", "--tls", "--cert-file", "--key-file", "--ca-file", "--workers", "--memory-users", "--config", "--log-level"]);
+    expect(flags(out)).toEqual(["--listen", "--store", "--tls", "--cert-file", "--key-file", "--ca-file", "--workers", "--memory-users", "--max-connections", "--config", "--log-level"]);
   });
 
   it.each([
-    [["serve", "-h"], "Usage: etserver [serve] [options]", ["--listen", "--store", "--tls", "--cert-file", "--key-file", "--ca-file", "--workers", "--memory-users", "--config", "--log-level"]],
+    [["serve", "-h"], "Usage: etserver [serve] [options]", ["--listen", "--store", "--tls", "--cert-file", "--key-file", "--ca-file", "--workers", "--memory-users", "--max-connections", "--config", "--log-level"]],
     [["seed", "--help"], "Usage: etserver seed --users N [options]", ["--users", "--batch-size", "--config", "--log-level"]],
     [["migrate", "--help"], "Usage: etserver migrate [options]", ["--config", "--log-level"]],
     [["seed", "--users", "abc", "--help"], "Usage: etserver seed --users N [options]", ["--users", "--batch-size", "--config", "--log-level"]],

@@ -5,6 +5,7 @@ import type { EtserverConfig } from "./infra/config/etserver-config.js";
 import { migrate } from "./infra/mysql/migrate.js";
 import { createMysqlPool } from "./infra/mysql/mysql-pool.js";
 import { seedUsers } from "./infra/mysql/seed.js";
+import { ManualClock } from "./test-helpers/manual-clock.js";
 import { failureOf, startInProcess, testConfig, type InProcessServer } from "./test-helpers/etserver.js";
 import { deleteTestKeys, dropTestDatabase, SHARED_REDIS_URL, testNamespace } from "./test-helpers/stores.js";
 
@@ -21,11 +22,12 @@ async function codeAndMessage(promise: Promise<unknown>): Promise<{ code: number
 function defineTokenFailureTests(label: string, prepare: () => Promise<{ config: (o?: Record<string, unknown>) => EtserverConfig; cleanup(): Promise<void> }>): void {
   describe(`token failures (${label} store)`, () => {
     let server: InProcessServer;
+    const clock = new ManualClock();
     let cleanup: (() => Promise<void>) | undefined;
     beforeAll(async () => {
       const prepared = await prepare();
       cleanup = prepared.cleanup;
-      server = await startInProcess(prepared.config({ session: { ttlSeconds: 1 } }));
+      server = await startInProcess(prepared.config({ session: { ttlSeconds: 60 } }), { clock });
     });
     afterAll(async () => {
       await server?.close();
@@ -47,8 +49,8 @@ function defineTokenFailureTests(label: string, prepare: () => Promise<{ config:
         await write("6", wrong),
         await write("7", wrong),
       ];
-      // Wait for the 1 s session to expire, then the right token reads the same.
-      await new Promise((r) => setTimeout(r, 1500));
+      // Once the 60 s session has expired, the right token reads the same.
+      clock.advance(60_000);
       seen.push(await read("7", token), await write("7", token));
       for (const failure of seen) expect(failure).toEqual({ code: Code.Unauthenticated, message: INVALID_TOKEN_MESSAGE });
     });

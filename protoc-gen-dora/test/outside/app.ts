@@ -77,7 +77,28 @@ const admin: AdminService = {
   async count(request) {
     return { orders: BigInt([...orders.values()].filter((o) => o.state === request.state).length) };
   },
+  async *tail(request) {
+    for (const order of orders.values()) if (order.state === request.state) yield order;
+  },
+  async tally(requests) {
+    let n = 0n;
+    for await (const order of requests) if (order.id !== "") n++;
+    return { orders: n };
+  },
+  async *relay(requests) {
+    for await (const ref of requests) yield { id: `re ${ref.id}` };
+  },
 };
+
+async function* each<T>(...items: T[]): AsyncIterable<T> {
+  for (const item of items) yield item;
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
 
 async function failure(call: Promise<unknown>): Promise<DoraError> {
   const err = await call.then(() => undefined, (e: unknown) => e);
@@ -126,6 +147,9 @@ async function main(): Promise<void> {
     const late = await failure(adminClient.wait({ ms: 60_000 }, { timeoutMs: 100 }));
     check("Wait:DeadlineExceeded", late.code === Code.DeadlineExceeded);
     check("Count", (await adminClient.count({ state: Order_State.CANCELED })).orders === 1n);
+    check("Tail", (await collect(adminClient.tail({ state: Order_State.CANCELED }))).map((o) => o.id).join() === "o1");
+    check("Tally", (await adminClient.tally(each(placed, placed))).orders === 2n);
+    check("Relay", (await collect(adminClient.relay(each({ id: "a" }, { id: "b" })))).map((r) => r.id).join() === "re a,re b");
     check("descriptors", AdminService.typeName === "shop.order.v1.AdminService" && CatalogService.method.getProduct.name === "GetProduct");
     console.log(`ok ${calls.join(" ")}`);
   } finally {

@@ -16,6 +16,13 @@ function frame(streamId: number, payload: Buffer, type = FRAME_DATA, flags = 0):
   return buf;
 }
 
+/** A copy of `buf` in its own memory (not Node's shared pool), so `.buffer` tells views of it apart. */
+function unpooled(buf: Buffer): Buffer {
+  const own = Buffer.alloc(buf.length);
+  buf.copy(own);
+  return own;
+}
+
 function collector(max = 1024) {
   const frames: Frame[] = [];
   const decoder = new FrameDecoder(max, (type, flags, streamId, payload) => frames.push({ type, flags, streamId, payload: payload.toString("hex") }));
@@ -80,6 +87,32 @@ describe("FrameDecoder", () => {
     let payload: Buffer | undefined;
     new FrameDecoder(1024, (_t, _f, _s, p) => (payload = p)).push(chunk);
     expect(payload!.buffer).toBe(chunk.buffer);
+  });
+
+  it("copies only the frame that spans chunks: the frames after it in the completing chunk stay views of that chunk", () => {
+    const first = frame(1, Buffer.alloc(50, 1));
+    const rest = unpooled(Buffer.concat([first.subarray(20), frame(2, Buffer.from("second")), frame(3, Buffer.from("third"))]));
+    const payloads: Buffer[] = [];
+    const decoder = new FrameDecoder(1024, (_t, _f, _s, p) => payloads.push(p));
+    decoder.push(first.subarray(0, 20));
+    decoder.push(rest);
+    expect(payloads.map((p) => p.toString("hex"))).toEqual([Buffer.alloc(50, 1).toString("hex"), Buffer.from("second").toString("hex"), Buffer.from("third").toString("hex")]);
+    expect(payloads[0]!.buffer).not.toBe(rest.buffer);
+    expect(payloads[1]!.buffer).toBe(rest.buffer);
+    expect(payloads[2]!.buffer).toBe(rest.buffer);
+    expect(decoder.bufferedBytes).toBe(0);
+  });
+
+  it("copies only the frame that spans chunks when its header was split too", () => {
+    const first = frame(1, Buffer.from("abc"));
+    const next = frame(2, Buffer.from("view"));
+    const payloads: Buffer[] = [];
+    const decoder = new FrameDecoder(1024, (_t, _f, _s, p) => payloads.push(p));
+    decoder.push(first.subarray(0, 4));
+    const completing = unpooled(Buffer.concat([first.subarray(4), next]));
+    decoder.push(completing);
+    expect(payloads.map((p) => p.toString())).toEqual(["abc", "view"]);
+    expect(payloads[1]!.buffer).toBe(completing.buffer);
   });
 
   it("rejects a declared length above the maximum from the header alone, before the body arrives", () => {

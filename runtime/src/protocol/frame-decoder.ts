@@ -29,7 +29,8 @@ export type FrameHandler = (type: number, flags: number, streamId: number, paylo
  * length is checked against `maxFrameBytes` and the type against the known
  * types before any payload is buffered or allocated. Frames that lie wholly in
  * one received chunk are handed out as views of it; only a frame that spans
- * chunks is copied, once, when its last byte arrives.
+ * chunks is copied, once, when its last byte arrives (the frames after it in
+ * that chunk are views again).
  */
 export class FrameDecoder {
   private pending: Buffer[] = [];
@@ -50,22 +51,33 @@ export class FrameDecoder {
   /** Feeds received bytes; throws {@link FrameError} on an oversize length or unknown type. */
   push(chunk: Buffer): void {
     if (this.pendingBytes > 0) {
-      this.pending.push(chunk);
-      this.pendingBytes += chunk.length;
+      const have = this.pendingBytes;
       if (this.need < 0) {
-        if (this.pendingBytes < FRAME_HEADER_BYTES) return;
-        let head = this.pending[0]!;
-        if (head.length < FRAME_HEADER_BYTES) {
-          head = Buffer.concat(this.pending, this.pendingBytes);
-          this.pending = [head];
+        // Fewer than 10 bytes are pending: the header is still incomplete.
+        if (have + chunk.length < FRAME_HEADER_BYTES) {
+          this.pending.push(chunk);
+          this.pendingBytes += chunk.length;
+          return;
         }
-        this.need = FRAME_HEADER_BYTES + this.checkHeader(head, 0);
+        this.pending.push(chunk.subarray(0, FRAME_HEADER_BYTES - have));
+        const header = Buffer.concat(this.pending, FRAME_HEADER_BYTES);
+        this.pending.pop();
+        this.need = FRAME_HEADER_BYTES + this.checkHeader(header, 0);
       }
-      if (this.pendingBytes < this.need) return;
-      chunk = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+      const missing = this.need - have;
+      if (chunk.length < missing) {
+        this.pending.push(chunk);
+        this.pendingBytes += chunk.length;
+        return;
+      }
+      // The frame that spans chunks is copied, alone; the rest of the chunk stays a view.
+      this.pending.push(chunk.subarray(0, missing));
+      const frame = Buffer.concat(this.pending, this.need);
       this.pending = [];
       this.pendingBytes = 0;
       this.need = -1;
+      this.onFrame(frame[8]!, frame[9]!, frame.readUInt32BE(4), frame.subarray(FRAME_HEADER_BYTES));
+      chunk = chunk.subarray(missing);
     }
     const end = chunk.length;
     let offset = 0;

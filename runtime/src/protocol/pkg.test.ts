@@ -11,7 +11,8 @@ import type { ReservedMeta } from "./reserved-meta.js";
 interface Fields {
   version: number;
   serializeType: string;
-  seq: number;
+  /** A number up to 2^53−1, a bigint above it (as the decoder hands it out). */
+  seq: number | bigint;
   method: string;
   /** User metadata (no reserved keys). */
   meta: Record<string, string>;
@@ -35,7 +36,11 @@ function ours(f: Fields, streamId = 1): Buffer {
 const fields: fc.Arbitrary<Fields> = fc.record({
   version: fc.integer({ min: -0x80000000, max: 0x7fffffff }),
   serializeType: fc.oneof(fc.constantFrom("", "proto", "json"), fc.string()),
-  seq: fc.oneof(fc.constantFrom(0, 1, 127, 128, 2 ** 32, Number.MAX_SAFE_INTEGER), fc.nat()),
+  seq: fc.oneof(
+    fc.constantFrom<number | bigint>(0, 1, 127, 128, 2 ** 32, Number.MAX_SAFE_INTEGER, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n, 2n ** 64n - 1n),
+    fc.nat(),
+    fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }),
+  ),
   method: fc.oneof(fc.constantFrom("", "Login", "/kv.v1.KvService/Login"), fc.string({ unit: "binary" })),
   meta: fc.dictionary(fc.string({ unit: "binary" }), fc.string({ unit: "binary" }), { maxKeys: 5 }).map((m) => {
     // protobuf-es keeps a map as a plain object; "__proto__" cannot be an own key there.
@@ -85,6 +90,15 @@ describe("Pkg encoding", () => {
     const head = { version: 0, serializeType: "proto", seq: 1, method: "M" };
     const frame = encodePkgFrame(1, head, { "dora-status": "0", user: "u", "dora-timeout": "1" }, { "dora-timeout": "5000" }, new Uint8Array(0));
     expect(decodePkg(frame.subarray(FRAME_HEADER_BYTES)).head!.meta).toEqual({ user: "u", "dora-timeout": "5000" });
+  });
+
+  it("echoes every uint64 seq exactly: a number up to 2^53−1, a bigint above it (9007199254740993 and 2^64−1 included)", () => {
+    for (const seq of [Number.MAX_SAFE_INTEGER, 2n ** 53n + 1n, 2n ** 64n - 1n]) {
+      const received = decodePkg(Buffer.from(reference({ version: 0, serializeType: "", seq, method: "M", meta: {}, reserved: {}, payload: new Uint8Array(0) })));
+      expect(received.head!.seq).toBe(seq);
+      const echoed = encodePkgFrame(1, received.head!, undefined, { "dora-status": "0" }, new Uint8Array(0)).subarray(FRAME_HEADER_BYTES);
+      expect((fromBinary(PkgSchema, echoed) as unknown as { head: { seq: bigint } }).head.seq).toBe(BigInt(seq));
+    }
   });
 
   it("writes an empty head for an envelope with every field at its default", () => {

@@ -15,7 +15,11 @@ import { isReserved, type ReservedMeta } from "./reserved-meta.js";
 export interface HeadFields {
   readonly version: number;
   readonly serializeType: string;
-  readonly seq: number;
+  /**
+   * The client's sequence number, a uint64 echoed exactly (SPEC §3.2): a
+   * number up to `Number.MAX_SAFE_INTEGER`, a bigint above it.
+   */
+  readonly seq: number | bigint;
   readonly method: string;
 }
 
@@ -58,6 +62,17 @@ class Reader {
       shift *= 128;
     }
     throw new PkgError("varint longer than 10 bytes");
+  }
+
+  /** A uint64 varint: a number when it is a safe integer (the common case, no bigint), else an exact bigint. */
+  uint64(end: number): number | bigint {
+    const start = this.pos;
+    const n = this.varint(end);
+    if (n <= Number.MAX_SAFE_INTEGER) return n;
+    const buf = this.buf;
+    let exact = 0n;
+    for (let p = this.pos - 1; p >= start; p--) exact = (exact << 7n) | BigInt(buf[p]! & 0x7f);
+    return BigInt.asUintN(64, exact);
   }
 
   /** A varint read as int32: only its low 32 bits count (negative int32s are sent as ten bytes). */
@@ -117,7 +132,7 @@ class Reader {
 function decodeHead(r: Reader, end: number): Head {
   let version = 0;
   let serializeType = "";
-  let seq = 0;
+  let seq: number | bigint = 0;
   let method = "";
   let meta: Record<string, string> | undefined;
   let metaBytes = 0;
@@ -130,7 +145,7 @@ function decodeHead(r: Reader, end: number): Head {
     } else if (field === 2 && wireType === 2) {
       serializeType = r.string(end);
     } else if (field === 3 && wireType === 0) {
-      seq = r.varint(end);
+      seq = r.uint64(end);
     } else if (field === 4 && wireType === 2) {
       method = r.string(end);
     } else if (field === 5 && wireType === 2) {
@@ -198,6 +213,24 @@ function varintSize(n: number): number {
   return size;
 }
 
+function bigVarintSize(n: bigint): number {
+  let size = 1;
+  while (n >= 0x80n) {
+    size++;
+    n >>= 7n;
+  }
+  return size;
+}
+
+function writeBigVarint(buf: Buffer, offset: number, n: bigint): number {
+  while (n >= 0x80n) {
+    buf[offset++] = Number(n & 0x7fn) | 0x80;
+    n >>= 7n;
+  }
+  buf[offset++] = Number(n);
+  return offset;
+}
+
 function writeVarint(buf: Buffer, offset: number, n: number): number {
   while (n >= 0x80) {
     buf[offset++] = (n % 128) | 0x80;
@@ -247,7 +280,10 @@ export function encodePkgFrame(
   if (version !== 0) headSize += 1 + (version < 0 ? 10 : varintSize(version));
   const stLen = serializeType.length === 0 ? 0 : Buffer.byteLength(serializeType);
   if (stLen > 0) headSize += 1 + varintSize(stLen) + stLen;
-  if (seq !== 0) headSize += 1 + varintSize(seq);
+  // A bigint seq is always above 2^53 (see Reader.uint64); BigInt.asUintN keeps any other within uint64.
+  const bigSeq = typeof seq === "bigint" && seq !== 0n ? BigInt.asUintN(64, seq) : undefined;
+  if (bigSeq !== undefined) headSize += 1 + bigVarintSize(bigSeq);
+  else if (typeof seq === "number" && seq !== 0) headSize += 1 + varintSize(seq);
   const methodLen = method.length === 0 ? 0 : Buffer.byteLength(method);
   if (methodLen > 0) headSize += 1 + varintSize(methodLen) + methodLen;
   if (meta !== undefined) {
@@ -292,7 +328,10 @@ export function encodePkgFrame(
     o = writeVarint(buf, o, stLen);
     o += buf.write(serializeType, o, "utf8");
   }
-  if (seq !== 0) {
+  if (bigSeq !== undefined) {
+    buf[o++] = 0x18;
+    o = writeBigVarint(buf, o, bigSeq);
+  } else if (typeof seq === "number" && seq !== 0) {
     buf[o++] = 0x18;
     o = writeVarint(buf, o, seq);
   }

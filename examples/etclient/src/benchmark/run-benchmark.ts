@@ -80,31 +80,35 @@ export async function runBenchmark(api: KvApi, plan: BenchmarkPlan, progress: Pr
   const failures: FailureTally = new Map();
   let success = 0;
   let failure = 0;
-  const call =
-    plan.method === "read"
-      ? (session: Session) => api.readSecureMessage({ key: plan.key }, { meta: session.meta() })
-      : (session: Session) => api.writeSecureMessage({ key: plan.key, value: plan.value }, { meta: session.meta() });
+  // The request and the call options of a worker are built once: a session's metadata does not change during the run.
+  const readRequest = { key: plan.key };
+  const writeRequest = { key: plan.key, value: plan.value };
+  const callOf = (session: Session): (() => Promise<unknown>) => {
+    const options = { meta: session.meta() };
+    return plan.method === "read" ? () => api.readSecureMessage(readRequest, options) : () => api.writeSecureMessage(writeRequest, options);
+  };
 
+  // Times are performance.now() milliseconds (a number: no allocation per call).
   const durationMs = plan.durationMs;
-  const startNs = process.hrtime.bigint();
-  const endNs = durationMs === undefined ? undefined : startNs + BigInt(Math.round(durationMs * 1e6));
+  const startMs = performance.now();
+  const endMs = durationMs === undefined ? undefined : startMs + durationMs;
   progress.start(durationMs === undefined ? plan.concurrency * plan.requests : Math.round(durationMs));
   const ticker = setInterval(() => {
-    progress.update(durationMs === undefined ? success + failure : Math.min(durationMs, Math.round(Number(process.hrtime.bigint() - startNs) / 1e6)));
+    progress.update(durationMs === undefined ? success + failure : Math.min(durationMs, Math.round(performance.now() - startMs)));
   }, 100);
   ticker.unref();
 
   // When a call last got an answer from the server (or the start), for the unreachable-server stop.
-  let lastReachedNs = startNs;
+  let lastReachedMs = startMs;
   let stopped: string | undefined;
-  const stopAfterNs = BigInt(UNREACHABLE_STOP_MS * 1e6);
   const worker = async (session: Session): Promise<void> => {
-    for (let i = 0; stopped === undefined && (endNs === undefined ? i < plan.requests : process.hrtime.bigint() < endNs); i++) {
-      const t0 = process.hrtime.bigint();
+    const call = callOf(session);
+    for (let i = 0; stopped === undefined && (endMs === undefined ? i < plan.requests : performance.now() < endMs); i++) {
+      const t0 = performance.now();
       let unreachable: string | undefined;
       let answered = true;
       try {
-        await call(session);
+        await call();
         success++;
       } catch (error) {
         failure++;
@@ -114,11 +118,11 @@ export async function runBenchmark(api: KvApi, plan: BenchmarkPlan, progress: Pr
         // A call that timed out or was canceled got no answer, but did not prove the server gone either.
         else if (error instanceof DoraError && (error.code === Code.DeadlineExceeded || error.code === Code.Canceled)) answered = false;
       }
-      const t1 = process.hrtime.bigint();
-      recorder.record(Number(t1 - t0));
+      const t1 = performance.now();
+      recorder.record((t1 - t0) * 1e6);
       if (unreachable === undefined) {
-        if (answered) lastReachedNs = t1;
-      } else if (t1 - lastReachedNs >= stopAfterNs) {
+        if (answered) lastReachedMs = t1;
+      } else if (t1 - lastReachedMs >= UNREACHABLE_STOP_MS) {
         stopped ??= `the server is unreachable: no call reached it for ${UNREACHABLE_STOP_MS} ms (${unreachable})`;
       } else {
         await new Promise((resolve) => setTimeout(resolve, UNREACHABLE_PAUSE_MS));
@@ -132,7 +136,7 @@ export async function runBenchmark(api: KvApi, plan: BenchmarkPlan, progress: Pr
     progress.update(durationMs === undefined ? success + failure : Math.round(durationMs));
     progress.stop();
   }
-  const wallNs = Number(process.hrtime.bigint() - startNs);
+  const wallNs = Math.round((performance.now() - startMs) * 1e6);
   const completed = success + failure;
   return {
     measurement: {

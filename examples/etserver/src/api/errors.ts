@@ -1,18 +1,41 @@
-import { Code, DoraError, type Logger } from "@dora/runtime";
-import { InvalidRequestError, LimitExceededError, NotAuthenticatedError, ShuttingDownError, StoreUnavailableError, WatchLimitError } from "../domain/errors.js";
+import { Code, DoraError, type Interceptor, type Logger } from "@dora/runtime";
+import {
+  DomainError,
+  InvalidRequestError,
+  LimitExceededError,
+  NotAuthenticatedError,
+  ShuttingDownError,
+  StoreUnavailableError,
+  WatchLimitError,
+} from "../domain/errors.js";
 
 /** Message sent for every store failure: the details stay in the server's log. */
 export const STORE_UNAVAILABLE_MESSAGE = "service temporarily unavailable";
 
 /**
- * Maps a domain error to the dora status SPEC §6 promises: BadRequest,
- * Unauthenticated, Unavailable ("rate limit", "too many failed logins", a
- * shutdown, or a store failure without details), ResourceExhausted (a watch
- * bound). Anything else is returned unchanged, so the
- * runtime turns it into Unknown with a generic message.
+ * Maps every domain error below it, the handler's included, to a dora error
+ * through {@link toDoraError}; anything else passes unchanged.
+ */
+export function errorInterceptor(logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (error) {
+      throw toDoraError(error, logger, req.method);
+    }
+  };
+}
+
+/**
+ * The one mapping of domain errors to the dora status SPEC §6 promises:
+ * BadRequest, Unauthenticated, Unavailable ("rate limit", "too many failed
+ * logins", a shutdown, or a store failure without details; the failure is
+ * logged), ResourceExhausted (a watch bound). Anything that is not a
+ * {@link DomainError} is returned unchanged, so a `DoraError` keeps its code
+ * and the runtime turns any other error into Unknown with a generic message.
  */
 export function toDoraError(error: unknown, logger: Logger, method: string): unknown {
-  if (error instanceof DoraError) return error;
+  if (!(error instanceof DomainError)) return error;
   if (error instanceof InvalidRequestError) return new DoraError(Code.BadRequest, error.message);
   if (error instanceof NotAuthenticatedError) return new DoraError(Code.Unauthenticated, error.message);
   if (error instanceof LimitExceededError) return new DoraError(Code.Unavailable, error.message);
@@ -22,7 +45,9 @@ export function toDoraError(error: unknown, logger: Logger, method: string): unk
     logger.warn("store unavailable", { method, reason: error.message, cause: describeCause(error.cause) });
     return new DoraError(Code.Unavailable, STORE_UNAVAILABLE_MESSAGE);
   }
-  return error;
+  // A kind of domain error without a mapping: Internal, with the details only in the log.
+  logger.error("unmapped domain error", { method, error: `${error.name}: ${error.message}` });
+  return new DoraError(Code.Internal, "internal error");
 }
 
 function describeCause(cause: unknown): string | undefined {

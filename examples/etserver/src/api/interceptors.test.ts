@@ -1,4 +1,4 @@
-import { Code, createInProcessClient, createServer, DoraError, silentLogger } from "@dora/runtime";
+import { Code, createInProcessClient, createServer, DoraError, silentLogger, type ContextValues } from "@dora/runtime";
 import { createKvServiceClient, registerKvService } from "@dora/tiger/kv/v1";
 import { describe, expect, it } from "vitest";
 import { AuthenticateUseCase } from "../app/authenticate.js";
@@ -7,7 +7,10 @@ import { FormulaQuotaRepository } from "../domain/quota.js";
 import type { BucketParams, RateLimiter } from "../domain/ratelimiter.js";
 import { MemorySessionRepository } from "../infra/memory/memory-session-repository.js";
 import { createPinoLogger } from "../infra/pino-logger.js";
-import { authInterceptor, limitInterceptor } from "./interceptors.js";
+import { InvalidRequestError, StoreUnavailableError } from "../domain/errors.js";
+import { callerOf } from "./caller.js";
+import { STORE_UNAVAILABLE_MESSAGE } from "./errors.js";
+import { kvInterceptors } from "./interceptors.js";
 
 /** A limiter that records which buckets were spent. */
 class RecordingLimiter implements RateLimiter {
@@ -18,21 +21,31 @@ class RecordingLimiter implements RateLimiter {
   }
 }
 
-/** The two interceptors in front of handlers that answer "handled", called in process. */
+/**
+ * The KvService interceptors in front of handlers that answer "handled" (or
+ * throw `fail()` when it is set) and record the caller they saw, called in process.
+ */
 function chain() {
   const sessions = new MemorySessionRepository();
   const limiter = new RecordingLimiter();
   const logger = createPinoLogger("silent");
+  const seen: string[] = [];
+  const state: { fail?: () => Error } = {};
   const server = createServer({
     logger: silentLogger,
-    interceptors: [authInterceptor(new AuthenticateUseCase(sessions), logger), limitInterceptor(new RateLimitUseCase(new FormulaQuotaRepository(), limiter), logger)],
+    interceptors: kvInterceptors({ authenticate: new AuthenticateUseCase(sessions), rateLimit: new RateLimitUseCase(new FormulaQuotaRepository(), limiter), logger }),
   });
+  const answer = (values: ContextValues) => {
+    seen.push(callerOf(values));
+    if (state.fail !== undefined) throw state.fail();
+    return "handled";
+  };
   registerKvService(server, {
     login: async () => ({ token: "handled" }),
-    readSecureMessage: async () => ({ value: "handled" }),
-    writeSecureMessage: async () => ({ value: "handled" }),
+    readSecureMessage: async (_req, context) => ({ value: answer(context.values) }),
+    writeSecureMessage: async (_req, context) => ({ value: answer(context.values) }),
   });
-  return { sessions, limiter, kv: createKvServiceClient(createInProcessClient(server)) };
+  return { sessions, limiter, seen, state, kv: createKvServiceClient(createInProcessClient(server)) };
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<number> {
@@ -66,5 +79,26 @@ describe("auth and limit interceptors", () => {
     expect((await kv.readSecureMessage({}, { meta })).value).toBe("handled");
     expect((await kv.writeSecureMessage({}, { meta })).value).toBe("handled");
     expect(limiter.taken).toEqual(["read:7", "write:7"]);
+  });
+
+  it("hands the handler the authenticated caller, not whatever username it was sent", async () => {
+    const { kv, sessions, seen } = chain();
+    await sessions.put("7", "good-token", 60);
+    await sessions.put("8", "other-token", 60);
+    await kv.readSecureMessage({}, { meta: { username: "7", token: "good-token" } });
+    await kv.writeSecureMessage({}, { meta: { username: "8", token: "other-token" } });
+    expect(seen).toEqual(["7", "8"]);
+  });
+
+  it("maps the handler's domain errors to dora errors, and a store failure to Unavailable without its details", async () => {
+    const { kv, sessions, state } = chain();
+    await sessions.put("7", "good-token", 60);
+    const meta = { username: "7", token: "good-token" };
+    state.fail = () => new InvalidRequestError("key must not be empty");
+    const bad = await kv.readSecureMessage({}, { meta }).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: Code.BadRequest, rawMessage: "key must not be empty" });
+    state.fail = () => new StoreUnavailableError("value store failed", { cause: new Error("ECONNREFUSED 127.0.0.1:6379") });
+    const down = await kv.writeSecureMessage({}, { meta }).catch((e: unknown) => e);
+    expect(down).toMatchObject({ code: Code.Unavailable, rawMessage: STORE_UNAVAILABLE_MESSAGE });
   });
 });

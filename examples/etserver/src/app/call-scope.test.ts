@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { InvalidRequestError, StoreUnavailableError } from "../domain/errors.js";
-import { storeCall } from "./call-scope.js";
+import { MAX_STORE_TIMEOUT_MS, storeCall } from "./call-scope.js";
 
 const never = () => new Promise<never>(() => undefined);
 
@@ -32,4 +32,71 @@ describe("storeCall", () => {
     controller.abort();
     await expect(pending).rejects.toThrow(/abandoned/);
   });
+
+  it("returns a store's immediate answer as it is, without reading the call's signal", () => {
+    let signalReads = 0;
+    const scope = {
+      deadline: Date.now() + 1000,
+      get signal(): AbortSignal {
+        signalReads++;
+        return new AbortController().signal;
+      },
+    };
+    expect(storeCall(scope, "value store", () => "value")).toBe("value");
+    expect(storeCall(scope, "value store", () => undefined)).toBeUndefined();
+    expect(signalReads).toBe(0);
+  });
+
+  it("reads the call's signal for a store that has to be waited for, and stops waiting when it aborts", async () => {
+    let signalReads = 0;
+    const controller = new AbortController();
+    const scope = {
+      deadline: undefined,
+      get signal(): AbortSignal {
+        signalReads++;
+        return controller.signal;
+      },
+    };
+    const pending = storeCall(scope, "x", never);
+    expect(signalReads).toBeGreaterThan(0);
+    controller.abort();
+    await expect(pending).rejects.toThrow(/abandoned/);
+  });
+
+  it("wraps a store that throws at once like one that rejects", async () => {
+    const cause = new Error("boom");
+    const error = (await Promise.resolve(
+      storeCall({ deadline: undefined, signal: new AbortController().signal }, "session lookup", () => {
+        throw cause;
+      }),
+    ).catch((e: unknown) => e)) as StoreUnavailableError;
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error.cause).toBe(cause);
+  });
+
+  it("refuses a store call with no time left before the deadline, without calling the store", async () => {
+    let called = false;
+    const answer = storeCall({ deadline: Date.now() - 1, signal: new AbortController().signal }, "value store", () => {
+      called = true;
+      return 1;
+    });
+    await expect(answer).rejects.toThrow(/no time left/);
+    expect(called).toBe(false);
+  });
+
+  it("waits for a store with a deadline 30 days away as long as a timer can (2^31−1 ms), not 1 ms: the call is not answered Unavailable at once", async () => {
+    vi.useFakeTimers({ now: 0 });
+    let settle: (v: number) => void = () => {};
+    const answer = storeCall({ deadline: 30 * 24 * 3600 * 1000, signal: new AbortController().signal }, "value store", () => new Promise<number>((r) => (settle = r)));
+    let outcome: unknown = "pending";
+    answer.then((v) => (outcome = v), (e: unknown) => (outcome = e));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(outcome).toBe("pending");
+    settle(7);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outcome).toBe(7);
+    expect(MAX_STORE_TIMEOUT_MS).toBe(2 ** 31 - 1);
+  });
 });
+
+afterEach(() => vi.useRealTimers());

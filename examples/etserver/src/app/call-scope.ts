@@ -1,10 +1,14 @@
-import { InvalidRequestError, LimitExceededError, NotAuthenticatedError, ShuttingDownError, StoreUnavailableError, WatchLimitError } from "../domain/errors.js";
+import type { StoreAnswer } from "../domain/store-answer.js";
+import { DomainError, StoreUnavailableError } from "../domain/errors.js";
 
-/** The part of a call a use case needs: when it must be done, and whether it was abandoned. */
+/**
+ * The part of a call a use case needs: when it must be done, and whether it
+ * was abandoned. A dora handler context or server request is one as it is.
+ */
 export interface CallScope {
   /** Epoch milliseconds by which the caller wants an answer; undefined = no deadline. */
   readonly deadline: number | undefined;
-  /** Aborts when the call is abandoned (deadline, connection closed, server shutdown). */
+  /** Aborts when the call is abandoned (deadline, connection closed, server shutdown); read only while waiting for a store. */
   readonly signal: AbortSignal;
 }
 
@@ -14,6 +18,12 @@ export const DEFAULT_STORE_TIMEOUT_MS = 5000;
 const DEADLINE_MARGIN_FRACTION = 0.1;
 /** At most this much is kept back, in milliseconds. */
 const MAX_DEADLINE_MARGIN_MS = 50;
+/**
+ * The longest a store call is waited for, in milliseconds: 2^31−1, the
+ * runtime's MAX_TIMEOUT_MS and the longest a Node timer can wait (a longer one
+ * fires after 1 ms, which would answer Unavailable at once).
+ */
+export const MAX_STORE_TIMEOUT_MS = 0x7fffffff;
 
 /**
  * Runs one store call raced against the call's deadline and signal (SPEC §6:
@@ -22,42 +32,57 @@ const MAX_DEADLINE_MARGIN_MS = 50;
  * StoreUnavailableError whose cause holds the details (they are logged, never
  * sent).
  *
+ * A store that answers at once (a value, not a promise) has nothing to wait
+ * for: its answer is returned as it is, with no timer, race or listener, and
+ * the call's signal is not read (a server call creates its signal only when
+ * it is read). Between two such answers no event can abandon the call, since
+ * they run in one turn of the event loop.
+ *
  * @param what names the operation in the error, e.g. "session lookup".
  */
-export async function storeCall<T>(scope: CallScope, what: string, call: () => Promise<T>): Promise<T> {
-  const remaining = scope.deadline === undefined ? DEFAULT_STORE_TIMEOUT_MS : scope.deadline - Date.now();
-  const budget = scope.deadline === undefined ? remaining : remaining - Math.min(MAX_DEADLINE_MARGIN_MS, remaining * DEADLINE_MARGIN_FRACTION);
-  if (scope.signal.aborted) throw new StoreUnavailableError(`${what}: call abandoned`);
-  if (budget <= 0) throw new StoreUnavailableError(`${what}: no time left before the deadline`);
+export function storeCall<T>(scope: CallScope, what: string, call: () => StoreAnswer<T>): StoreAnswer<T> {
+  const deadline = scope.deadline;
+  let budget = DEFAULT_STORE_TIMEOUT_MS;
+  if (deadline !== undefined) {
+    const remaining = deadline - Date.now();
+    budget = Math.min(MAX_STORE_TIMEOUT_MS, remaining - Math.min(MAX_DEADLINE_MARGIN_MS, remaining * DEADLINE_MARGIN_FRACTION));
+  }
+  if (budget <= 0) return Promise.reject(new StoreUnavailableError(`${what}: no time left before the deadline`));
+  let work: StoreAnswer<T>;
+  try {
+    work = call();
+  } catch (error) {
+    return Promise.reject(storeError(what, error));
+  }
+  if (!(work instanceof Promise)) return work;
+  return raceDeadline(scope, what, work, budget);
+}
+
+/** Waits for a store's promise until `budget` ms pass or the call is abandoned. */
+async function raceDeadline<T>(scope: CallScope, what: string, work: Promise<T>, budget: number): Promise<T> {
+  // A late failure after the race is decided must not become an unhandled rejection.
+  work.catch(() => undefined);
+  const signal = scope.signal;
+  if (signal.aborted) throw new StoreUnavailableError(`${what}: call abandoned`);
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new StoreUnavailableError(`${what}: store did not answer within ${Math.round(budget)} ms`)), budget);
     timer.unref();
     onAbort = () => reject(new StoreUnavailableError(`${what}: call abandoned`));
-    scope.signal.addEventListener("abort", onAbort, { once: true });
+    signal.addEventListener("abort", onAbort, { once: true });
   });
-  const work = call();
-  // A late failure after the race is decided must not become an unhandled rejection.
-  work.catch(() => undefined);
   try {
     return await Promise.race([work, limit]);
   } catch (error) {
-    if (isDomainError(error)) throw error;
-    throw new StoreUnavailableError(`${what} failed`, { cause: error });
+    throw storeError(what, error);
   } finally {
     clearTimeout(timer);
-    if (onAbort !== undefined) scope.signal.removeEventListener("abort", onAbort);
+    if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
   }
 }
 
-function isDomainError(error: unknown): boolean {
-  return (
-    error instanceof StoreUnavailableError ||
-    error instanceof InvalidRequestError ||
-    error instanceof NotAuthenticatedError ||
-    error instanceof LimitExceededError ||
-    error instanceof WatchLimitError ||
-    error instanceof ShuttingDownError
-  );
+/** A domain error as it is; any other failure as a StoreUnavailableError holding it as its cause. */
+function storeError(what: string, error: unknown): unknown {
+  return error instanceof DomainError ? error : new StoreUnavailableError(`${what} failed`, { cause: error });
 }

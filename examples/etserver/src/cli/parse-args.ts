@@ -42,6 +42,7 @@ export const SERVE_OPTIONS: readonly OptionSpec[] = [
   { name: "ca-file", arg: "F", type: "string", describe: "PEM CA of client certificates (certs/ca.pem)", configKey: "server.caFile" },
   { name: "workers", arg: "N", type: "string", describe: "processes on one port; > 1 needs --store mysql", configKey: "server.workers" },
   { name: "memory-users", arg: "N", type: "string", describe: "memory store: users 1..N exist (1000001)", configKey: "memory.users" },
+  { name: "max-connections", arg: "N", type: "string", describe: "open connections; beyond it refused (10000)", configKey: "server.maxConnections" },
 ];
 
 /** The flags of `seed`. Numbers are read as text so that a bad one can be quoted back. */

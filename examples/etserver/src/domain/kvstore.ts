@@ -1,3 +1,4 @@
+import type { StoreAnswer } from "./store-answer.js";
 import { InvalidRequestError } from "./errors.js";
 
 /** Size limits for keys and values (SPEC §6 `limits`). */
@@ -40,7 +41,7 @@ export function ownedKey(username: string, key: string): string {
 /** Where values live. Implementations: memory, Redis. */
 export interface ValueRepository {
   /** The value of `key` owned by `username`, or undefined when it was never written. */
-  get(username: string, key: string): Promise<string | undefined>;
+  get(username: string, key: string): StoreAnswer<string | undefined>;
   /** Stores `value` under `key` for `username`, replacing any previous value. */
-  set(username: string, key: string, value: string): Promise<void>;
+  set(username: string, key: string, value: string): StoreAnswer<void>;
 }

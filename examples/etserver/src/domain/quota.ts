@@ -1,3 +1,5 @@
+import type { StoreAnswer } from "./store-answer.js";
+
 /** A user's request quota, in requests per second. */
 export interface Quota {
   /** Reads per second. */
@@ -22,14 +24,14 @@ export function formulaQuota(username: string): Quota {
 /** Where quotas come from: the formula, a fixed value, or MySQL's `quota` table. */
 export interface QuotaRepository {
   /** The quota of `username`. */
-  quotaOf(username: string): Promise<Quota>;
+  quotaOf(username: string): StoreAnswer<Quota>;
 }
 
 /** Quotas by {@link formulaQuota}. */
 export class FormulaQuotaRepository implements QuotaRepository {
   /** @inheritdoc */
-  quotaOf(username: string): Promise<Quota> {
-    return Promise.resolve(formulaQuota(username));
+  quotaOf(username: string): Quota {
+    return formulaQuota(username);
   }
 }
 
@@ -42,7 +44,7 @@ export class FixedQuotaRepository implements QuotaRepository {
     this.quota = { read: perSecond, write: perSecond };
   }
   /** @inheritdoc */
-  quotaOf(): Promise<Quota> {
-    return Promise.resolve(this.quota);
+  quotaOf(): Quota {
+    return this.quota;
   }
 }

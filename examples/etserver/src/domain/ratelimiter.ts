@@ -5,6 +5,8 @@
  * infra/redis runs the same arithmetic in a Lua script.
  */
 
+import type { StoreAnswer } from "./store-answer.js";
+
 /** Reads and writes have separate buckets. */
 export type RequestKind = "read" | "write";
 
@@ -54,7 +56,7 @@ export function refillMs(params: BucketParams): number {
 /** Token buckets keyed by a string (user and kind). Implementations: memory (one process), Redis (shared). */
 export interface RateLimiter {
   /** Takes one token from the bucket `key` with `params`; false when it is empty. */
-  tryTake(key: string, params: BucketParams): Promise<boolean>;
+  tryTake(key: string, params: BucketParams): StoreAnswer<boolean>;
 }
 
 /**

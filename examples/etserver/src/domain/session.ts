@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import type { StoreAnswer } from "./store-answer.js";
 
 /** Default session lifetime: 24 hours, in seconds. */
 export const DEFAULT_SESSION_TTL_SECONDS = 86_400;
@@ -6,9 +7,9 @@ export const DEFAULT_SESSION_TTL_SECONDS = 86_400;
 /** Sessions: one current token per user. */
 export interface SessionRepository {
   /** Makes `token` the session of `username` for `ttlSeconds`, replacing any earlier token. */
-  put(username: string, token: string, ttlSeconds: number): Promise<void>;
+  put(username: string, token: string, ttlSeconds: number): StoreAnswer<void>;
   /** The current token of `username`, or undefined when there is none or it expired. */
-  tokenOf(username: string): Promise<string | undefined>;
+  tokenOf(username: string): StoreAnswer<string | undefined>;
 }
 
 /**

@@ -20,10 +20,14 @@ export class CachedQuotaRepository implements QuotaRepository {
     this.cache = new LRUCache<string, Quota>({ max: capacity, ttl: ttlMs });
   }
 
-  /** @inheritdoc */
-  async quotaOf(username: string): Promise<Quota> {
+  /** @inheritdoc A cached quota is answered at once. */
+  quotaOf(username: string): Quota | Promise<Quota> {
     const cached = this.cache.get(username);
     if (cached !== undefined) return cached;
+    return this.fetch(username);
+  }
+
+  private async fetch(username: string): Promise<Quota> {
     const quota = await this.inner.quotaOf(username);
     this.cache.set(username, quota);
     return quota;

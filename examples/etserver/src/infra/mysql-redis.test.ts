@@ -12,6 +12,7 @@ import { seedUsers } from "./mysql/seed.js";
 import { hashPassword } from "./password-hash.js";
 import { RedisRateLimiter } from "./redis/redis-rate-limiter.js";
 import { RedisSessionRepository } from "./redis/redis-session-repository.js";
+import { ManualClock } from "../test-helpers/manual-clock.js";
 import { RedisValueRepository } from "./redis/redis-value-repository.js";
 
 const ns = testNamespace();
@@ -113,6 +114,17 @@ describe("Redis repositories", () => {
     const ttl = await redis.ttl(`${ns.keyPrefix}s:1`);
     expect(ttl).toBeGreaterThan(90);
     expect(ttl).toBeLessThanOrEqual(100);
+  });
+
+  it("ends a session when etserver's clock passes its expiry, before Redis drops the key", async () => {
+    const clock = new ManualClock();
+    const sessions = new RedisSessionRepository(redis, ns.keyPrefix, clock);
+    await sessions.put("2", "tok", 100);
+    clock.advance(99_999);
+    expect(await sessions.tokenOf("2")).toBe("tok");
+    clock.advance(1);
+    expect(await sessions.tokenOf("2")).toBeUndefined();
+    expect(await redis.exists(`${ns.keyPrefix}s:2`)).toBe(1);
   });
 
   it("runs the token bucket in Lua: burst takes at once, then refused, shared by two clients", async () => {

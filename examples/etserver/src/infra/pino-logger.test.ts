@@ -92,7 +92,7 @@ describe("no password or token in etserver's log (debug level, MySQL + private R
       redis: { url: redis.url, keyPrefix: "dora-test-log:", commandTimeoutMs: 300 },
       loginLimiter: { maxFailuresPerUser: 2, maxFailuresPerPeer: 100, windowSeconds: 60 },
     });
-    const server = await startInProcess(config, {}, createPinoLogger("debug", sink));
+    const server = await startInProcess(config, { logger: createPinoLogger("debug", sink) });
     const secrets = [password, wrongPassword];
     try {
       const kv = server.kv;

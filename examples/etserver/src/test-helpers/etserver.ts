@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { createClient, DoraError, type ClientOptions } from "@dora/runtime";
 import { createKvServiceClient } from "@dora/tiger/kv/v1";
 import { createEtserver } from "../compose.js";
+import type { Clock } from "../domain/clock.js";
 import { etserverConfigSchema, type EtserverConfig } from "../infra/config/etserver-config.js";
 import { createPinoLogger, type EtserverLogger } from "../infra/pino-logger.js";
 
@@ -31,9 +32,20 @@ export interface InProcessServer {
   close(): Promise<void>;
 }
 
-/** Starts etserver in process with `config`, listening on a free port; `logger` defaults to a silent one. */
-export async function startInProcess(config: EtserverConfig, clientOptions: Partial<ClientOptions> = {}, logger: EtserverLogger = createPinoLogger("silent")): Promise<InProcessServer> {
-  const etserver = createEtserver(config, logger);
+/** How {@link startInProcess} starts etserver besides its configuration. */
+export interface StartOptions {
+  /** Options of every client made on the server. */
+  readonly client?: Partial<ClientOptions>;
+  /** Default: a silent logger. */
+  readonly logger?: EtserverLogger;
+  /** The server's clock (e.g. a ManualClock). Default: the system clock. */
+  readonly clock?: Clock;
+}
+
+/** Starts etserver in process with `config`, listening on a free port. */
+export async function startInProcess(config: EtserverConfig, options: StartOptions = {}): Promise<InProcessServer> {
+  const clientOptions = options.client ?? {};
+  const etserver = createEtserver(config, options.logger ?? createPinoLogger("silent"), options.clock === undefined ? {} : { clock: options.clock });
   const { host, port } = await etserver.listen();
   const address = `${host}:${port}`;
   const clients: { close(): Promise<void> }[] = [];

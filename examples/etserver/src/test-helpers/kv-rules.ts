@@ -3,6 +3,7 @@ import { Code as Status } from "@dora/tiger/kv/v1";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EtserverConfig } from "../infra/config/etserver-config.js";
 import { startInProcess, type InProcessServer } from "./etserver.js";
+import { ManualClock } from "./manual-clock.js";
 
 /** How a store-specific test file prepares one server's configuration. */
 export interface RuleSuiteStore {
@@ -147,11 +148,13 @@ export function defineKvRuleTests(store: RuleSuiteStore): void {
     });
 
     it("expires sessions after session.ttlSeconds", async () => {
-      const short = await startInProcess(env.config({ session: { ttlSeconds: 1 } }));
+      const clock = new ManualClock();
+      const short = await startInProcess(env.config({ session: { ttlSeconds: 60 } }), { clock });
       try {
         const response = await short.kv.login({ username: "12", password: "12" });
+        clock.advance(59_999);
         await expect(short.kv.readSecureMessage({ key: "a" }, meta("12", response.token))).resolves.toBeDefined();
-        await new Promise((r) => setTimeout(r, 2100));
+        clock.advance(1);
         expect((await codeOf(short.kv.readSecureMessage({ key: "a" }, meta("12", response.token)))).code).toBe(Code.Unauthenticated);
       } finally {
         await short.close();

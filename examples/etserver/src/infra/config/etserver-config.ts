@@ -51,6 +51,18 @@ export const etserverConfigSchema = z
         caFile: fileName.default("certs/ca.pem"),
         /** Processes serving the port (node:cluster); > 1 needs store mysql. Default 1. */
         workers: z.number().int().min(1).max(256).default(1),
+        /** Connections open at once, per process; beyond it a new one is closed at once. Default 10000. */
+        maxConnections: z.number().int().min(1).default(10_000),
+        /** Connections open at once from one peer IP address, per process. Default 1000. */
+        maxConnectionsPerAddress: z.number().int().min(1).default(1_000),
+        /** A TLS handshake must complete within this many milliseconds. Default 10000. */
+        handshakeTimeoutMs: z.number().int().min(1).max(2 ** 31 - 1).default(10_000),
+        /** A frame whose first bytes arrived must complete within this many milliseconds. Default 20000. */
+        frameTimeoutMs: z.number().int().min(1).max(2 ** 31 - 1).default(20_000),
+        /** A PING goes to a peer after this many milliseconds without a whole frame from it. Default 5000. */
+        keepaliveTimeMs: z.number().int().min(1).max(2 ** 31 - 1).default(5_000),
+        /** The connection closes when no whole frame came this many milliseconds after that PING. Default 20000. */
+        keepaliveTimeoutMs: z.number().int().min(1).max(2 ** 31 - 1).default(20_000),
       })
       .prefault({}),
     log: z.strictObject({ level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info") }).prefault({}),

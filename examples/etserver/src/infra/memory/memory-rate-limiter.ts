@@ -21,9 +21,9 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   /** @inheritdoc */
-  tryTake(key: string, params: BucketParams): Promise<boolean> {
+  tryTake(key: string, params: BucketParams): boolean {
     const { allowed, state } = takeToken(this.buckets.get(key), params, this.now());
     this.buckets.set(key, state);
-    return Promise.resolve(allowed);
+    return allowed;
   }
 }

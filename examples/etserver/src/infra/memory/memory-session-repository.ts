@@ -15,20 +15,19 @@ export class MemorySessionRepository implements SessionRepository {
   }
 
   /** @inheritdoc */
-  put(username: string, token: string, ttlSeconds: number): Promise<void> {
+  put(username: string, token: string, ttlSeconds: number): void {
     this.sessions.set(username, { token, expiresAtMs: this.now() + ttlSeconds * 1000 });
-    return Promise.resolve();
   }
 
   /** @inheritdoc */
-  tokenOf(username: string): Promise<string | undefined> {
+  tokenOf(username: string): string | undefined {
     const session = this.sessions.get(username);
-    if (session === undefined) return Promise.resolve(undefined);
+    if (session === undefined) return undefined;
     if (session.expiresAtMs <= this.now()) {
       this.sessions.delete(username);
-      return Promise.resolve(undefined);
+      return undefined;
     }
-    return Promise.resolve(session.token);
+    return session.token;
   }
 
   /** Stops the sweep timer. */
