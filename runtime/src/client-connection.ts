@@ -131,7 +131,7 @@ export class ClientConnection implements FrameListener, PendingCallConnection, C
     this.afterCall();
   }
 
-  /** Ends the connection once no call is in flight; resolves when it has closed. */
+  /** Cancels open streams, ends the connection once no unary call is in flight; resolves when it has closed. */
   close(): Promise<void> {
     if (this.closePromise !== undefined) return this.closePromise;
     const s = this.state;
@@ -145,6 +145,8 @@ export class ClientConnection implements FrameListener, PendingCallConnection, C
     s.channel.ref();
     this.closePromise = new Promise((done) => {
       this.state = { kind: "closing", channel: s.channel, open: s.kind === "open", done };
+      // A stream may never end by itself (a watch): open streams are canceled.
+      for (const call of this.pending.values()) if (call.streaming) call.cancel(new DoraError(Code.Canceled, "the client is closed"));
       this.endIfIdle();
     });
     return this.closePromise;

@@ -89,9 +89,15 @@ export class ClientStream<O extends DescMessage = DescMessage> implements Expira
     this.cancel(new DoraError(Code.Canceled, "the call was aborted"));
   }
 
-  /** The deadline passed: cancel with `DeadlineExceeded`. */
+  /**
+   * The deadline passed: fail with `DeadlineExceeded`. No RESET is sent: the
+   * server holds the same deadline (`dora-timeout`) and ends the stream
+   * itself, so its handler sees `DeadlineExceeded` too.
+   */
   expire(): void {
-    this.cancel(new DoraError(Code.DeadlineExceeded, "deadline exceeded"));
+    if (this.settled) return;
+    this.fail(new DoraError(Code.DeadlineExceeded, "deadline exceeded"), true);
+    this.connection.forget(this);
   }
 
   /** The reader stopped before the end (`break`, `return()`): cancel. */
@@ -128,7 +134,8 @@ export class ClientStream<O extends DescMessage = DescMessage> implements Expira
   onFrame(flags: number, payload: Buffer): boolean {
     if (this.settled) return true;
     if ((flags & FLAG_RESET) !== 0) {
-      this.fail(new DoraError(Code.Canceled, "the server canceled the stream"), true);
+      // What had arrived is still read; then the call fails.
+      this.fail(new DoraError(Code.Canceled, "the server canceled the stream"));
       return true;
     }
     if (flags === 0) return this.unaryAnswer(payload);

@@ -70,8 +70,9 @@ export interface Client {
    */
   bidiStream<I extends DescMessage, O extends DescMessage>(method: DescMethodBiDiStreaming<I, O>, requests: AsyncIterable<MessageInitShape<I>>, options?: CallOptions): AsyncIterable<MessageShape<O>>;
   /**
-   * Closes the client: new calls fail with `Unavailable`, calls in flight run
-   * to their end (each has a deadline), then every connection closes.
+   * Closes the client: new calls fail with `Unavailable`, unary calls in
+   * flight run to their end (each has a deadline), open streams are canceled
+   * (`Canceled`), then every connection closes.
    */
   close(): Promise<void>;
 }

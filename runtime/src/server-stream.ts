@@ -225,9 +225,13 @@ export class ServerStream implements HandlerContext, Expirable, MessageQueueOwne
       case "server_streaming":
         message = rpc.handler(await onlyRequest(req.message), this);
         break;
-      case "client_streaming":
-        message = once(rpc.handler(req.message, this));
+      case "client_streaming": {
+        const response = rpc.handler(req.message, this);
+        // Read when the stream sends it; a stream canceled before that leaves the outcome to nobody.
+        response.catch(() => {});
+        message = once(response);
         break;
+      }
       case "bidi_streaming":
         message = rpc.handler(req.message, this);
         break;

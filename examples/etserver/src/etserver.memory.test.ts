@@ -3,6 +3,7 @@ import { defineWatchRuleTests } from "./test-helpers/watch-rules.js";
 import { testConfig } from "./test-helpers/etserver.js";
 
 const store: RuleSuiteStore = {
+  bucketClock: "etserver",
   label: "memory",
   setup: () =>
     Promise.resolve({

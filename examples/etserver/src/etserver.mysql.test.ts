@@ -7,6 +7,7 @@ import { defineWatchRuleTests } from "./test-helpers/watch-rules.js";
 import { deleteTestKeys, dropTestDatabase, SHARED_REDIS_URL, testNamespace } from "./test-helpers/stores.js";
 
 const store: RuleSuiteStore = {
+  bucketClock: "redis",
   label: "MySQL + Redis",
   async setup() {
     const ns = testNamespace();

@@ -1,11 +1,10 @@
-import { Code as KvCode } from "@dora/tiger/kv/v1";
-import type { BusinessStatus } from "./kv-api.js";
+import { Code as KvCode, type Status } from "@dora/tiger/kv/v1";
 
 /** kv.proto's business codes, from the generated enum. */
 export { KvCode };
 
 /** The code of a response's business status: an absent status is OK (proto3 default). */
-export function statusCode(status: BusinessStatus | undefined): number {
+export function statusCode(status: Status | undefined): number {
   return status?.code ?? KvCode.OK;
 }
 
@@ -14,7 +13,7 @@ export function statusCode(status: BusinessStatus | undefined): number {
  * `key does not exist` (1001); any other code prints as `status N` plus the
  * server's message.
  */
-export function describeStatus(status: BusinessStatus | undefined): string {
+export function describeStatus(status: Status | undefined): string {
   const code = statusCode(status);
   switch (code) {
     case KvCode.OK:

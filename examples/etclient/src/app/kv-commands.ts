@@ -1,6 +1,6 @@
+import type { KvServiceClient, LoginResponse, ReadSecureMessageResponse } from "@dora/tiger/kv/v1";
 import { describeStatus, KvCode, statusCode } from "./business-status.js";
 import { CommandFailure, describeCallError } from "./command-failure.js";
-import type { KvApi } from "./kv-api.js";
 import type { Session } from "./session.js";
 
 /** Where commands print their one line of result (stdout). */
@@ -13,7 +13,7 @@ export type LinePrinter = (line: string) => void;
  */
 export class KvCommands {
   constructor(
-    private readonly api: KvApi,
+    private readonly api: KvServiceClient,
     private readonly session: Session,
     private readonly print: LinePrinter,
   ) {}
@@ -21,7 +21,7 @@ export class KvCommands {
   /** Logs in as the session's user; prints `login ok user=100`. */
   async login(password: string): Promise<void> {
     const username = this.session.username;
-    let response: Awaited<ReturnType<KvApi["login"]>>;
+    let response: LoginResponse;
     try {
       response = await this.api.login({ username, password });
     } catch (error) {
@@ -35,7 +35,7 @@ export class KvCommands {
 
   /** Reads `key`; prints `read a = m`, or `read a: key does not exist` (not a failure). */
   async read(key: string): Promise<void> {
-    let response: Awaited<ReturnType<KvApi["readSecureMessage"]>>;
+    let response: ReadSecureMessageResponse;
     try {
       response = await this.api.readSecureMessage({ key }, { meta: this.session.meta() });
     } catch (error) {

@@ -1,4 +1,8 @@
-import type { KvApi } from "./kv-api.js";
+import type { CallOptions } from "@dora/runtime";
+import type { KvServiceClient, LoginResponse, ReadSecureMessageResponse, WatchSecureMessageResponse, WriteSecureMessageResponse } from "@dora/tiger/kv/v1";
+
+/** The request a method of the generated client takes. */
+type RequestOf<M extends keyof KvServiceClient> = Parameters<KvServiceClient[M]>[0];
 
 /** Bytes of a key and of a value on the wire when `--size` is not given: what the original etclient sends (SPEC §7). */
 export const DEFAULT_PAYLOAD_SIZE = 2000;
@@ -15,38 +19,38 @@ export const DEFAULT_PAYLOAD_SIZE = 2000;
  * (any other value is passed through unchanged). The repeated strings are
  * built once per letter, so the benchmark's hot path allocates nothing more.
  */
-export class LetterPayloadApi implements KvApi {
+export class LetterPayloadApi implements KvServiceClient {
   private readonly wire = new Map<string, string>();
 
   /**
-   * @param api the generated kv client (or anything with its shape).
+   * @param api the generated kv client.
    * @param size bytes of every key and value on the wire, ≥ 1 (letters are ASCII: one byte each).
    */
   constructor(
-    private readonly api: KvApi,
+    private readonly api: KvServiceClient,
     readonly size: number,
   ) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`size must be an integer >= 1, got ${size}`);
   }
 
-  login(...args: Parameters<KvApi["login"]>): ReturnType<KvApi["login"]> {
-    return this.api.login(...args);
+  login(request: RequestOf<"login">, options?: CallOptions): Promise<LoginResponse> {
+    return this.api.login(request, options);
   }
 
-  async writeSecureMessage(request: { key: string; value: string }, options?: Parameters<KvApi["writeSecureMessage"]>[1]): ReturnType<KvApi["writeSecureMessage"]> {
-    const response = await this.api.writeSecureMessage({ key: this.expand(request.key), value: this.expand(request.value) }, options);
-    return { key: this.collapse(response.key), value: this.collapse(response.value) };
+  async writeSecureMessage(request: RequestOf<"writeSecureMessage">, options?: CallOptions): Promise<WriteSecureMessageResponse> {
+    const response = await this.api.writeSecureMessage({ key: this.expand(request.key ?? ""), value: this.expand(request.value ?? "") }, options);
+    return { ...response, key: this.collapse(response.key), value: this.collapse(response.value) };
   }
 
-  async readSecureMessage(request: { key: string }, options?: Parameters<KvApi["readSecureMessage"]>[1]): ReturnType<KvApi["readSecureMessage"]> {
-    const response = await this.api.readSecureMessage({ key: this.expand(request.key) }, options);
+  async readSecureMessage(request: RequestOf<"readSecureMessage">, options?: CallOptions): Promise<ReadSecureMessageResponse> {
+    const response = await this.api.readSecureMessage({ key: this.expand(request.key ?? "") }, options);
     const value = this.collapse(response.value);
     return value === response.value ? response : { ...response, value };
   }
 
-  async *watchSecureMessage(request: { key: string }, options?: Parameters<KvApi["watchSecureMessage"]>[1]): AsyncIterable<{ key: string; value: string }> {
-    for await (const message of this.api.watchSecureMessage({ key: this.expand(request.key) }, options)) {
-      yield { key: this.collapse(message.key), value: this.collapse(message.value) };
+  async *watchSecureMessage(request: RequestOf<"watchSecureMessage">, options?: CallOptions): AsyncIterable<WatchSecureMessageResponse> {
+    for await (const message of this.api.watchSecureMessage({ key: this.expand(request.key ?? "") }, options)) {
+      yield { ...message, key: this.collapse(message.key), value: this.collapse(message.value) };
     }
   }
 

@@ -1,7 +1,7 @@
 import { Code, DoraError } from "@dora/runtime";
+import type { KvServiceClient, LoginResponse } from "@dora/tiger/kv/v1";
 import { describeStatus, KvCode, statusCode } from "../app/business-status.js";
 import { CommandFailure, describeCallError } from "../app/command-failure.js";
-import type { KvApi } from "../app/kv-api.js";
 import { Session } from "../app/session.js";
 import { LatencyRecorder } from "./latency-recorder.js";
 import { noProgress, type Progress } from "./progress.js";
@@ -46,6 +46,20 @@ export function isUnreachable(error: unknown): boolean {
   return error instanceof DoraError && error.code === Code.Unavailable && /^(no connection available|connection to \S+ (failed|closed))/.test(error.rawMessage);
 }
 
+/** Where the benchmark reads the time and waits; tests pass a virtual one. */
+export interface BenchmarkClock {
+  /** Milliseconds from an arbitrary origin. */
+  now(): number;
+  /** Resolves after `ms` milliseconds. */
+  sleep(ms: number): Promise<void>;
+}
+
+/** The real clock: `performance.now()` (a number: no allocation per call) and a timer. */
+export const systemBenchmarkClock: BenchmarkClock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
 /** Failures grouped by their one-line description (`Unavailable: rate limit`), with counts. */
 export type FailureTally = Map<string, number>;
 
@@ -74,7 +88,7 @@ export interface BenchmarkOutcome {
  * and once no call has reached the server for {@link UNREACHABLE_STOP_MS}
  * every worker stops and the outcome says why (`stopped`).
  */
-export async function runBenchmark(api: KvApi, plan: BenchmarkPlan, progress: Progress = noProgress): Promise<BenchmarkOutcome> {
+export async function runBenchmark(api: KvServiceClient, plan: BenchmarkPlan, progress: Progress = noProgress, clock: BenchmarkClock = systemBenchmarkClock): Promise<BenchmarkOutcome> {
   const sessions = await loginWorkers(api, plan);
   const recorder = new LatencyRecorder();
   const failures: FailureTally = new Map();
@@ -88,13 +102,13 @@ export async function runBenchmark(api: KvApi, plan: BenchmarkPlan, progress: Pr
     return plan.method === "read" ? () => api.readSecureMessage(readRequest, options) : () => api.writeSecureMessage(writeRequest, options);
   };
 
-  // Times are performance.now() milliseconds (a number: no allocation per call).
+  // Times are the clock's milliseconds.
   const durationMs = plan.durationMs;
-  const startMs = performance.now();
+  const startMs = clock.now();
   const endMs = durationMs === undefined ? undefined : startMs + durationMs;
   progress.start(durationMs === undefined ? plan.concurrency * plan.requests : Math.round(durationMs));
   const ticker = setInterval(() => {
-    progress.update(durationMs === undefined ? success + failure : Math.min(durationMs, Math.round(performance.now() - startMs)));
+    progress.update(durationMs === undefined ? success + failure : Math.min(durationMs, Math.round(clock.now() - startMs)));
   }, 100);
   ticker.unref();
 
@@ -103,8 +117,8 @@ export async function runBenchmark(api: KvApi, plan: BenchmarkPlan, progress: Pr
   let stopped: string | undefined;
   const worker = async (session: Session): Promise<void> => {
     const call = callOf(session);
-    for (let i = 0; stopped === undefined && (endMs === undefined ? i < plan.requests : performance.now() < endMs); i++) {
-      const t0 = performance.now();
+    for (let i = 0; stopped === undefined && (endMs === undefined ? i < plan.requests : clock.now() < endMs); i++) {
+      const t0 = clock.now();
       let unreachable: string | undefined;
       let answered = true;
       try {
@@ -118,14 +132,14 @@ export async function runBenchmark(api: KvApi, plan: BenchmarkPlan, progress: Pr
         // A call that timed out or was canceled got no answer, but did not prove the server gone either.
         else if (error instanceof DoraError && (error.code === Code.DeadlineExceeded || error.code === Code.Canceled)) answered = false;
       }
-      const t1 = performance.now();
+      const t1 = clock.now();
       recorder.record((t1 - t0) * 1e6);
       if (unreachable === undefined) {
         if (answered) lastReachedMs = t1;
       } else if (t1 - lastReachedMs >= UNREACHABLE_STOP_MS) {
         stopped ??= `the server is unreachable: no call reached it for ${UNREACHABLE_STOP_MS} ms (${unreachable})`;
       } else {
-        await new Promise((resolve) => setTimeout(resolve, UNREACHABLE_PAUSE_MS));
+        await clock.sleep(UNREACHABLE_PAUSE_MS);
       }
     }
   };
@@ -136,7 +150,7 @@ export async function runBenchmark(api: KvApi, plan: BenchmarkPlan, progress: Pr
     progress.update(durationMs === undefined ? success + failure : Math.round(durationMs));
     progress.stop();
   }
-  const wallNs = Math.round((performance.now() - startMs) * 1e6);
+  const wallNs = Math.round((clock.now() - startMs) * 1e6);
   const completed = success + failure;
   return {
     measurement: {
@@ -164,7 +178,7 @@ export function isNumericUser(user: string): boolean {
   return /^\d+$/.test(user);
 }
 
-async function loginWorkers(api: KvApi, plan: BenchmarkPlan): Promise<Session[]> {
+async function loginWorkers(api: KvServiceClient, plan: BenchmarkPlan): Promise<Session[]> {
   if (isNumericUser(plan.user)) {
     const session = await login(api, plan.user, plan.password);
     return Array.from({ length: plan.concurrency }, () => session);
@@ -173,8 +187,8 @@ async function loginWorkers(api: KvApi, plan: BenchmarkPlan): Promise<Session[]>
   return Promise.all(users.map((user) => login(api, user, user)));
 }
 
-async function login(api: KvApi, username: string, password: string): Promise<Session> {
-  let response: Awaited<ReturnType<KvApi["login"]>>;
+async function login(api: KvServiceClient, username: string, password: string): Promise<Session> {
+  let response: LoginResponse;
   try {
     response = await api.login({ username, password });
   } catch (error) {

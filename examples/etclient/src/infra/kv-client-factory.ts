@@ -2,8 +2,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createClient, createConsoleLogger, type Client, type ClientOptions } from "@dora/runtime";
-import { createKvServiceClient } from "@dora/tiger/kv/v1";
-import type { KvApi } from "../app/kv-api.js";
+import { createKvServiceClient, type KvServiceClient } from "@dora/tiger/kv/v1";
 import type { ConnectionFlags } from "../cli/invocation.js";
 import { ConfigError, type ClientConfig } from "./client-config.js";
 
@@ -12,7 +11,7 @@ export const DORA_V2_GO_MAX_FRAME_BYTES = 64 * 1024;
 
 /** The generated kv client over one pooled dora client; `close()` releases the connections. */
 export interface KvConnection {
-  readonly api: KvApi;
+  readonly api: KvServiceClient;
   /** Where the client connects (`HOST:PORT`). */
   readonly address: string;
   close(): Promise<void>;

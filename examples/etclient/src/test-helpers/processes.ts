@@ -29,8 +29,6 @@ export interface RunResult {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
-  /** Wall time from spawn to exit, in milliseconds. */
-  readonly elapsedMs: number;
 }
 
 /**
@@ -41,7 +39,6 @@ export interface RunResult {
 export function runEtclient(args: string[], options: { cwd?: string; env?: Record<string, string>; killAfterMs?: number } = {}): Promise<RunResult> {
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   if (options.env?.["ETCLIENT_ADDRESS"] === undefined) delete env["ETCLIENT_ADDRESS"];
-  const started = performance.now();
   const child = spawn(process.execPath, [ETCLIENT_BIN, ...args], { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -51,7 +48,7 @@ export function runEtclient(args: string[], options: { cwd?: string; env?: Recor
   return new Promise((resolve) => {
     child.once("close", (code) => {
       clearTimeout(killer);
-      resolve({ code, stdout, stderr, elapsedMs: performance.now() - started });
+      resolve({ code, stdout, stderr });
     });
   });
 }
