@@ -7,7 +7,7 @@ import type { HandlerContext } from "./handler-context.js";
 import type { Interceptor } from "./interceptor.js";
 import { silentLogger } from "./logger.js";
 import { decodePkg, encodePkgFrame } from "./protocol/pkg.js";
-import { emptyStreamFrame, encodeOpenFrame, FLAG_END, FLAG_MESSAGE, FLAG_OPEN, FLAG_RESET } from "./protocol/stream-frame.js";
+import { emptyStreamFrame, encodeMessageFrame, encodeOpenFrame, FLAG_END, FLAG_MESSAGE, FLAG_OPEN, FLAG_RESET } from "./protocol/stream-frame.js";
 import { createServer, type Server } from "./server.js";
 import type { ServerOptions } from "./server-options.js";
 import { Gate, RawPeer, startRawServer } from "./test-helpers/harness.js";
@@ -434,6 +434,9 @@ describe("streaming calls", () => {
         },
       },
       { maxConcurrentCalls: 20000 },
+      // On a loaded machine the unary calls queue behind 10,000 streams for longer than the default
+      // 5 s, and the answer to the probe PING sent on connect behind the first batch of them.
+      { timeoutMs: 600_000, probeTimeoutMs: 600_000 },
     );
     const streams = Array.from({ length: 10000 }, (_, i) => collect(client.serverStream(Down, { n: i })));
     const unary = Array.from({ length: 2000 }, (_, i) => client.unary(Unary, { n: i }));
@@ -517,8 +520,8 @@ describe("streaming calls", () => {
           }
         },
       },
-      { keepaliveTimeMs: 20, keepaliveTimeoutMs: 20 },
-      { keepaliveTimeMs: 20, keepaliveTimeoutMs: 20 },
+      { keepaliveTimeMs: 20, keepaliveTimeoutMs: 1000 },
+      { keepaliveTimeMs: 20, keepaliveTimeoutMs: 1000 },
     );
     expect((await collect(client.serverStream(Down, { n: 15 }))).length).toBe(15);
   });
@@ -539,6 +542,64 @@ describe("streaming calls", () => {
     }
     await expect(client.clientStream(Up, failing())).rejects.toMatchObject({ code: Code.BadRequest, rawMessage: "bad input" });
     expect(await aborted(await handlerSignal)).toMatchObject({ code: Code.Canceled });
+  });
+
+  it("streams with the json codec both ways", async () => {
+    const { port } = await setup({
+      async *both(reqs: AsyncIterable<Item>) {
+        for await (const r of reqs) yield { n: r.n + 1, text: `${r.text}!` };
+      },
+    });
+    const c = client(port, { serializeType: "json" });
+    const got = await collect(c.bidiStream(Both, (async function* () {
+      yield { n: 1, text: "a" };
+      yield { n: 2, text: "ü" };
+    })()));
+    expect(got.map((i) => `${i.n}${i.text}`)).toEqual(["2a!", "3ü!"]);
+  });
+
+  it("ends a stream with OutOfRange when a response exceeds the maximum frame size, and fails a request that does on the client", async () => {
+    const { port } = await setup(
+      {
+        async *down(req: Item) {
+          yield { n: 1 };
+          yield { blob: new Uint8Array(req.n) };
+        },
+        async up(reqs: AsyncIterable<Item>) {
+          for await (const _ of reqs);
+          return {};
+        },
+      },
+      { maxFrameBytes: 4096 },
+    );
+    const c = client(port, { maxFrameBytes: 4096 });
+    const { got, error } = await readAll(c.serverStream(Down, { n: 8000 }));
+    expect(got.map((i) => i.n)).toEqual([1]);
+    expect(error).toMatchObject({ code: Code.OutOfRange, rawMessage: "response exceeds the maximum frame size" });
+    await expect(c.clientStream(Up, (async function* () {
+      yield { blob: new Uint8Array(8000) };
+    })())).rejects.toMatchObject({ code: Code.OutOfRange });
+    await expect(collect(c.serverStream(Down, { blob: new Uint8Array(8000) }))).rejects.toMatchObject({ code: Code.OutOfRange });
+  });
+
+  it("ends a stream with BadRequest when a request message cannot be decoded; the connection stays up", async () => {
+    const { port } = await setup({
+      async up(reqs: AsyncIterable<Item>) {
+        for await (const _ of reqs);
+        return {};
+      },
+    });
+    const peer = await RawPeer.connect(port);
+    const head = { version: 0, serializeType: "proto", seq: 1, method: "/dora.test.v1.StreamService/Up" };
+    peer.write(encodeOpenFrame(1, FLAG_OPEN, head, undefined, undefined, new Uint8Array(0)));
+    // A Pkg whose payload is not an Item: field 1 (n, a varint) sent as a truncated length-delimited field.
+    peer.write(encodeMessageFrame(1, FLAG_MESSAGE, Buffer.from([0x0a, 0x05, 0x01])));
+    const end = await peer.next((f) => f.streamId === 1);
+    expect(end.flags).toBe(FLAG_OPEN | FLAG_END);
+    expect(decodePkg(end.payload).head?.meta?.["dora-status"]).toBe(String(Code.BadRequest));
+    peer.call(3, "/dora.test.v1.StreamService/Unary");
+    expect((await peer.answer(3)).code).toBe(Code.Unimplemented);
+    peer.destroy();
   });
 
   it("ends a client stream of no messages and a server stream of no messages cleanly", async () => {
