@@ -52,6 +52,17 @@ describe("etserver's pino log", () => {
     expect(logged?.["stack"]).toContain("pino-logger.test.ts");
   });
 
+  it("keeps an error given as text as that text: a connection's close reason, a TLS handshake failure", () => {
+    const sink = capture();
+    const logger = createPinoLogger("debug", sink);
+    logger.debug("connection closed", { peer: "127.0.0.1", error: "a frame was not completed within 300 ms (12 bytes received)" });
+    logger.debug("tls handshake failed", { err: "wrong version number" });
+    expect(sink.records().map((r) => [r["msg"], r["error"] ?? r["err"]])).toEqual([
+      ["connection closed", "a frame was not completed within 300 ms (12 bytes received)"],
+      ["tls handshake failed", "wrong version number"],
+    ]);
+  });
+
   it("serializes an error's cause chain and code but not the request data a library attaches to it", () => {
     const token = randomUUID();
     const cause = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });

@@ -44,6 +44,15 @@ export function serializeError(error: Error): LoggedError {
   };
 }
 
+/**
+ * The `err` / `error` field as logged: an Error through {@link serializeError};
+ * anything else (the runtime logs a close reason as text, a handler failure as
+ * name, message and stack) as it is — pino's err serializer would write text as `{}`.
+ */
+function serializeLogged(value: unknown): unknown {
+  return value instanceof Error ? serializeError(value) : value;
+}
+
 /** `fields` with every Error value serialized by {@link serializeError}; pino would write an Error under any key but `err` as `{}`. */
 function withSerializedErrors(fields: LogFields | undefined): Record<string, unknown> {
   if (fields === undefined) return {};
@@ -68,7 +77,7 @@ function withSerializedErrors(fields: LogFields | undefined): Record<string, unk
  * @param destination where records go; default stderr, written synchronously.
  */
 export function createPinoLogger(level: LogLevel, destination: pino.DestinationStream = pino.destination({ fd: 2, sync: true })): EtserverLogger {
-  const logger = pino({ level, base: { pid: process.pid, name: "etserver" }, serializers: { err: serializeError, error: serializeError } }, destination);
+  const logger = pino({ level, base: { pid: process.pid, name: "etserver" }, serializers: { err: serializeLogged, error: serializeLogged } }, destination);
   return {
     pino: logger,
     debug: (msg, fields) => logger.debug(withSerializedErrors(fields), msg),
