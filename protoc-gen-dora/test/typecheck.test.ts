@@ -75,6 +75,9 @@ const kv: KvService = {
   async readSecureMessage(request) {
     return { status: { code: Code.KEY_NOT_EXIST, message: request.key } };
   },
+  async *watchSecureMessage(request, context) {
+    if (!context.signal.aborted) yield { key: request.key, value: "v" };
+  },
 };
 
 const reserved: ClientService = {
@@ -95,6 +98,11 @@ export async function main(): Promise<string> {
   const res = await echo.echo({ text: "hi" }, { timeoutMs: 100, meta: { a: "b" } });
   const at: Timestamp = await echo.now({});
   const tokens = await createKvServiceClient(client).login({ username: "1", password: "1" });
+  let watched = "";
+  for await (const w of createKvServiceClient(client).watchSecureMessage({ key: "a" }, { meta: { token: tokens.token } })) {
+    watched = w.value;
+    break;
+  }
   const thing = await createClientClient(client).new({ id: "x" });
   const name: "/dora.test.v1.EchoService/Echo" = EchoServiceMethodNames.echo;
   await client.close();
@@ -103,7 +111,7 @@ export async function main(): Promise<string> {
   const descriptor: typeof EchoServiceDescriptor = EchoService;
   const register: (s: typeof server) => void = (s) => s.register(EchoService, new Echo());
   register(createServer());
-  return res.text + String(at.seconds) + tokens.token + thing.id + name + KvService.typeName + descriptor.method.echo.name;
+  return res.text + String(at.seconds) + tokens.token + watched + thing.id + name + KvService.typeName + descriptor.method.echo.name;
 }
 `;
 
