@@ -7,7 +7,7 @@ import type { HandlerContext } from "./handler-context.js";
 import type { Interceptor } from "./interceptor.js";
 import { silentLogger } from "./logger.js";
 import { decodePkg, encodePkgFrame } from "./protocol/pkg.js";
-import { emptyStreamFrame, encodeMessageFrame, encodeOpenFrame, FLAG_END, FLAG_MESSAGE, FLAG_OPEN, FLAG_RESET } from "./protocol/stream-frame.js";
+import { emptyStreamFrame, encodeMessageFrame, encodeOpenFrame, FLAG_END, FLAG_MESSAGE, FLAG_OPEN, FLAG_RESET, FLAG_WINDOW } from "./protocol/stream-frame.js";
 import { createServer, type Server } from "./server.js";
 import type { ServerOptions } from "./server-options.js";
 import { Gate, RawPeer, startRawServer } from "./test-helpers/harness.js";
@@ -486,11 +486,15 @@ describe("streaming calls", () => {
     peer.destroy();
   });
 
-  it("fails a streaming call with Unimplemented when a dora v2 server answers it as a unary call", async () => {
+  it("fails a streaming call with Unimplemented when a dora v2 server answers it as a unary call, and never sends it a WINDOW", async () => {
     let answerOk = false;
+    const flagsSeen: number[] = [];
     const raw = await startRawServer({
       speakDora: true,
       onFrame(socket, frame) {
+        if (frame.type === 0) flagsSeen.push(frame.flags);
+        // A unary call is answered OK: the test's barrier.
+        if (frame.type === 0 && frame.flags === 0) socket.write(encodePkgFrame(frame.streamId, decodePkg(frame.payload).head!, undefined, undefined, new Uint8Array(0)));
         if (frame.type !== 0 || (frame.flags & FLAG_OPEN) === 0) return;
         const head = decodePkg(frame.payload).head!;
         // A dora v2 Go server ignores the flags: a unary answer, flags 0.
@@ -499,11 +503,14 @@ describe("streaming calls", () => {
       },
     });
     try {
-      const c = createClient({ address: raw.address, poolSize: 1 });
+      const c = createClient({ address: raw.address, poolSize: 1, streamWindowBytes: 1024 * 1024 });
       const first = await readAll(c.serverStream(Down, {}));
       expect(first.error).toMatchObject({ code: Code.Unimplemented, rawMessage: "method '/dora.test.v1.StreamService/Down' is unimplemented" });
       answerOk = true;
       await expect(c.clientStream(Up, items(1))).rejects.toMatchObject({ code: Code.Unimplemented });
+      // Every frame the client wrote before this call has reached the server.
+      await c.unary(Unary, {});
+      expect(flagsSeen.filter((f) => (f & FLAG_WINDOW) !== 0)).toEqual([]);
       await c.close();
     } finally {
       await raw.close();

@@ -11,7 +11,8 @@ import { createMysqlPool } from "./infra/mysql/mysql-pool.js";
 import { seedUsers } from "./infra/mysql/seed.js";
 import { eventually, MAKE_CERTS, runEtserver, spawnEtserver, startInProcess, testConfig } from "./test-helpers/etserver.js";
 import { decodePkg, decodeStatusAndString, encodePkg, encodeStrings, RawDoraPeer } from "./test-helpers/raw-dora-v2.js";
-import { deleteTestKeys, dropTestDatabase, freePort, PrivateRedis, SHARED_REDIS_URL, testNamespace } from "./test-helpers/stores.js";
+import { freePort } from "./test-helpers/processes.js";
+import { deleteTestKeys, dropTestDatabase, PrivateRedis, SHARED_REDIS_URL, testNamespace } from "./test-helpers/stores.js";
 
 const ns = testNamespace();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "etserver-e2e-"));

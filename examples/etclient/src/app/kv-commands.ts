@@ -1,6 +1,7 @@
-import type { KvServiceClient, LoginResponse, ReadSecureMessageResponse } from "@dora/tiger/kv/v1";
+import type { KvServiceClient, ReadSecureMessageResponse } from "@dora/tiger/kv/v1";
 import { describeStatus, KvCode, statusCode } from "./business-status.js";
 import { CommandFailure, describeCallError } from "./command-failure.js";
+import { logIn } from "./log-in.js";
 import type { Session } from "./session.js";
 
 /** Where commands print their one line of result (stdout). */
@@ -19,17 +20,9 @@ export class KvCommands {
 
   /** Logs in as the session's user; prints `login ok user=100`. */
   async login(password: string): Promise<void> {
-    const username = this.session.username;
-    let response: LoginResponse;
-    try {
-      response = await this.api.login({ username, password });
-    } catch (error) {
-      throw new CommandFailure("login", describeCallError(error), { cause: error });
-    }
-    if (statusCode(response.status) !== KvCode.OK) throw new CommandFailure("login", describeStatus(response.status));
-    if (response.token === "") throw new CommandFailure("login", "the server sent an empty token");
-    this.session.establish(response.token);
-    this.print(`login ok user=${username}`);
+    const refused = await logIn(this.api, this.session, password);
+    if (refused !== undefined) throw new CommandFailure("login", refused.reason, { cause: refused.cause });
+    this.print(`login ok user=${this.session.username}`);
   }
 
   /** Reads `key`; prints `read a = m`, or `read a: key does not exist` (not a failure). */

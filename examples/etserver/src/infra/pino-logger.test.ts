@@ -4,7 +4,8 @@ import { createKvServiceClient, registerKvService, type KvService } from "@dora/
 import type { Pool } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { failureOf, startInProcess, testConfig } from "../test-helpers/etserver.js";
-import { dropTestDatabase, freePort, PrivateRedis, testNamespace } from "../test-helpers/stores.js";
+import { freePort } from "../test-helpers/processes.js";
+import { dropTestDatabase, PrivateRedis, testNamespace } from "../test-helpers/stores.js";
 import { migrate } from "./mysql/migrate.js";
 import { createMysqlPool } from "./mysql/mysql-pool.js";
 import { hashPassword } from "./password-hash.js";

@@ -1,11 +1,8 @@
 import pino from "pino";
-import type { Logger } from "@dora/runtime";
+import type { Logger, LogLevel } from "@dora/runtime";
 
 /** The fields a runtime Logger call carries. */
 type LogFields = Readonly<Record<string, unknown>>;
-
-/** Log levels etserver accepts (`log.level`). */
-export type EtserverLogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
 /** What etserver logs through: the runtime's Logger shape, plus the pino instance for flushing. */
 export interface EtserverLogger extends Logger {
@@ -79,7 +76,7 @@ function withSerializedErrors(fields: LogFields | undefined): Record<string, unk
  *
  * @param destination where records go; default stderr, written synchronously.
  */
-export function createPinoLogger(level: EtserverLogLevel, destination: pino.DestinationStream = pino.destination({ fd: 2, sync: true })): EtserverLogger {
+export function createPinoLogger(level: LogLevel, destination: pino.DestinationStream = pino.destination({ fd: 2, sync: true })): EtserverLogger {
   const logger = pino({ level, base: { pid: process.pid, name: "etserver" }, serializers: { err: serializeLogged, error: serializeLogged } }, destination);
   return {
     pino: logger,
