@@ -122,7 +122,8 @@ describe("etclient benchmark", () => {
     const result = await etclient("benchmark", "read", "-u", "100003", "-p", "100003", "-c", "2", "--duration", "0.5", "--json");
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as { Success: number; Failure: number; requests: number; Duration: string };
-    expect(report.Success + report.Failure).toBeGreaterThan(2);
+    // Every worker makes at least one call before it looks at the clock; how many more depends on the machine.
+    expect(report.Success + report.Failure).toBeGreaterThanOrEqual(2);
     expect(report.requests).toBe(Math.round((report.Success + report.Failure) / 2));
     expect(report.Duration).toMatch(/^(5\d\d(\.\d+)?ms|\d+(\.\d+)?s)$/);
   });

@@ -110,6 +110,7 @@ export function createEtserver(config: EtserverConfig, logger: EtserverLogger, o
     new LoginUseCase(stores.accounts, stores.sessions, stores.failedLogins, config.session.ttlSeconds),
     new WriteUseCase(stores.values, limits),
     new ReadUseCase(stores.values, limits),
+    watches,
   );
   const server = createServer({
     logger,

@@ -1,7 +1,8 @@
-import { defineKvRuleTests } from "./test-helpers/kv-rules.js";
+import { defineKvRuleTests, type RuleSuiteStore } from "./test-helpers/kv-rules.js";
+import { defineWatchRuleTests } from "./test-helpers/watch-rules.js";
 import { testConfig } from "./test-helpers/etserver.js";
 
-defineKvRuleTests({
+const store: RuleSuiteStore = {
   bucketClock: "etserver",
   label: "memory",
   setup: () =>
@@ -9,4 +10,7 @@ defineKvRuleTests({
       config: (overrides = {}) => testConfig({ store: "memory", memory: { users: 30 }, ...overrides }),
       cleanup: () => Promise.resolve(),
     }),
-});
+};
+
+defineKvRuleTests(store);
+defineWatchRuleTests(store);

@@ -8,8 +8,9 @@ import type { Session } from "./session.js";
 export type LinePrinter = (line: string) => void;
 
 /**
- * The use cases behind `login`, `read` and `write` (SPEC §7). Each prints one
- * line on success and throws {@link CommandFailure} otherwise.
+ * The use cases behind `login`, `read`, `write` and `watch` (SPEC §7). Each
+ * prints its line (`watch`: one per value) and throws {@link CommandFailure}
+ * when it fails.
  */
 export class KvCommands {
   constructor(
@@ -37,6 +38,27 @@ export class KvCommands {
     if (code === KvCode.KEY_NOT_EXIST) this.print(`read ${key}: key does not exist`);
     else if (code === KvCode.OK) this.print(`read ${key} = ${response.value}`);
     else throw new CommandFailure("read", describeStatus(response.status));
+  }
+
+  /**
+   * Watches `key`: prints `watch a = m` for each value written to it, until
+   * `count` values arrived (undefined: no limit) or `signal` aborts (the user
+   * interrupted; not a failure). A watch the server ends is a failure: it
+   * names the server's reason, or says the server ended it.
+   */
+  async watch(key: string, count: number | undefined, signal: AbortSignal): Promise<void> {
+    let received = 0;
+    try {
+      // Leaving the loop (the count reached) cancels the stream on the server.
+      for await (const message of this.api.watchSecureMessage({ key }, { meta: this.session.meta(), signal })) {
+        this.print(`watch ${key} = ${message.value}`);
+        if (++received === count) return;
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      throw new CommandFailure("watch", describeCallError(error), { cause: error });
+    }
+    if (!signal.aborted) throw new CommandFailure("watch", "the server ended the watch");
   }
 
   /** Writes `key` = `value`; prints `write a = m`. */

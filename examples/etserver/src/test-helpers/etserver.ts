@@ -30,6 +30,10 @@ export interface InProcessServer {
   readonly kv: ReturnType<typeof createKvServiceClient>;
   /** Another client on the same server, e.g. without metadata defaults. */
   client(options?: Partial<ClientOptions>): { kv: ReturnType<typeof createKvServiceClient>; close(): Promise<void> };
+  /** Watches open in the server (WatchSecureMessage). */
+  openWatches(): number;
+  /** Shuts the server down while its clients stay open (to see what shutdown does to their calls). */
+  closeServer(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,13 +60,17 @@ export async function startInProcess(config: EtserverConfig, options: StartOptio
     return { kv: createKvServiceClient(raw), close: () => raw.close() };
   };
   const main = client();
+  let closing: Promise<void> | undefined;
+  const closeServer = () => (closing ??= etserver.close());
   return {
     address,
     kv: main.kv,
     client,
+    openWatches: () => etserver.watches.openCount,
+    closeServer,
     async close() {
       await Promise.all(clients.map((c) => c.close()));
-      await etserver.close();
+      await closeServer();
     },
   };
 }
