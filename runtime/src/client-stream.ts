@@ -77,13 +77,6 @@ export class ClientStream<O extends DescMessage = DescMessage> implements Expira
     if (this.signal !== NEVER_ABORTED) this.signal.addEventListener("abort", this);
   }
 
-  /** The frames that follow the OPEN: a WINDOW raising the server's credit when this side's window is larger than the default. */
-  announceWindow(): void {
-    if (this.settled) return;
-    const raise = this.receiveWindow.announce();
-    if (raise > 0) this.connection.write(windowFrame(this.streamId, raise));
-  }
-
   /** The caller's signal aborted (this object is its listener): cancel with `Canceled`. */
   handleEvent(): void {
     this.cancel(new DoraError(Code.Canceled, "the call was aborted"));
@@ -157,6 +150,10 @@ export class ClientStream<O extends DescMessage = DescMessage> implements Expira
     // OPEN|END (a stream that ends before its first message) carries trailers only: the END below handles it.
     if ((flags & (FLAG_OPEN | FLAG_END)) === FLAG_OPEN && !this.headed) {
       this.headed = true;
+      // A window larger than the default is announced once the server has shown it streams
+      // (a WINDOW's payload is not a Pkg, so a dora v2 server is never sent one).
+      const raise = this.receiveWindow.announce();
+      if (raise > 0) this.connection.write(windowFrame(this.streamId, raise));
       this.resolveResponse({ stream: true, meta: stripReserved(pkg.head?.meta), message: this.responses, trailer: this.trailer });
     }
     if ((flags & FLAG_MESSAGE) !== 0) {

@@ -312,7 +312,6 @@ export class DoraClient implements Client, PendingCallOwner {
     const stream = new ClientStream(this, conn, streamId, req, this.config.streamWindowBytes);
     if (deadline !== undefined) this.wheel.add(stream, deadline);
     conn.start(stream, frame);
-    stream.announceWindow();
     if (single === undefined) void stream.sendRequests(req.message, req.desc.input);
     return stream.response;
   }

@@ -3,8 +3,11 @@
  * `Logger`; applications adapt their own (pino, winston, …) to this shape.
  * The runtime never puts secrets or payloads in fields.
  */
+/** The level names, lowest first; `silent` drops everything. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
+
 /** A level name; `silent` drops everything. */
-export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Structured fields of a record. */
 export type LogFields = Record<string, unknown>;
@@ -17,14 +20,13 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
 }
 
-const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 /** Parses a log level name; an unknown name throws an error naming the value and the accepted ones. */
 export function parseLogLevel(value: string): LogLevel {
   const v = value.trim().toLowerCase();
-  if ((LEVELS as readonly string[]).includes(v)) return v as LogLevel;
-  throw new Error(`invalid log level ${JSON.stringify(value)}: expected one of ${LEVELS.join(", ")}`);
+  if ((LOG_LEVELS as readonly string[]).includes(v)) return v as LogLevel;
+  throw new Error(`invalid log level ${JSON.stringify(value)}: expected one of ${LOG_LEVELS.join(", ")}`);
 }
 
 const noop = (): void => {};

@@ -61,6 +61,17 @@ describe("MessageQueue", () => {
     expect(await q.next()).toEqual({ done: true, value: undefined });
   });
 
+  it("serves readers that call next() again before the last one settled, in order", async () => {
+    const q = new MessageQueue<number>(owner());
+    const a = q.next();
+    const b = q.next();
+    const c = q.next();
+    q.push(1, 1);
+    q.push(2, 1);
+    q.end();
+    expect(await Promise.all([a, b, c])).toEqual([{ done: false, value: 1 }, { done: false, value: 2 }, { done: true, value: undefined }]);
+  });
+
   it("does not report a reader that returns after the end as abandoning the stream", async () => {
     const o = owner();
     const q = new MessageQueue<number>(o);

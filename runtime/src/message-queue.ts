@@ -25,7 +25,8 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
   private error: unknown = undefined;
   private failed = false;
   private closed = false;
-  private waiting: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | undefined;
+  /** Readers waiting for a message, oldest first (a reader may call `next()` again before the last one settled). */
+  private waiting: Array<{ resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void }> = [];
 
   constructor(private readonly owner: MessageQueueOwner) {}
 
@@ -42,9 +43,8 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
   /** A message arrived. Returns false when nobody will read it (the reader stopped, or the queue has ended). */
   push(item: T, bytes: number): boolean {
     if (this.finished || this.closed) return false;
-    const w = this.waiting;
+    const w = this.waiting.shift();
     if (w !== undefined) {
-      this.waiting = undefined;
       this.owner.consumed(bytes);
       w.resolve({ done: false, value: item });
       return true;
@@ -58,11 +58,8 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
   end(): void {
     if (this.finished) return;
     this.ended = true;
-    if (this.waiting !== undefined && this.length === 0) {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w.resolve(DONE);
-    }
+    // Readers wait only while nothing is queued.
+    for (const w of this.waiting.splice(0)) w.resolve(DONE);
   }
 
   /**
@@ -79,11 +76,7 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
       this.sizes = [];
       this.head = 0;
     }
-    const w = this.waiting;
-    if (w !== undefined && this.length === 0) {
-      this.waiting = undefined;
-      w.reject(error);
-    }
+    for (const w of this.waiting.splice(0)) w.reject(error);
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -106,20 +99,17 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
     }
     if (this.failed) return Promise.reject(this.error);
     if (this.ended) return Promise.resolve(DONE);
-    if (this.waiting !== undefined) return Promise.reject(new Error("next() called while another next() is pending"));
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   /** Stops reading: the stream is cancelled unless it had already ended; a pending `next()` resolves done. */
   return(): Promise<IteratorResult<T>> {
     if (!this.closed) {
       this.closed = true;
-      const w = this.waiting;
-      this.waiting = undefined;
       this.items = [];
       this.sizes = [];
       this.head = 0;
-      w?.resolve(DONE);
+      for (const w of this.waiting.splice(0)) w.resolve(DONE);
       if (!this.finished) this.owner.abandoned();
     }
     return Promise.resolve(DONE);

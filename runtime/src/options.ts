@@ -6,6 +6,7 @@ import type { Codec } from "./codec.js";
 import { CodecRegistry } from "./codec-registry.js";
 import type { ClientOptions, CommonClientOptions } from "./client-options.js";
 import type { ServerOptions } from "./server-options.js";
+import { parseHostPort } from "./host-port.js";
 
 /** Defaults of server and client options (milliseconds, bytes, counts). */
 export const DEFAULTS = {
@@ -84,13 +85,9 @@ export function transportOptions(o: {
 
 /** Parses `host:port` or `[v6]:port`; throws naming `name` when malformed. An empty host is 127.0.0.1. */
 export function parseAddress(name: string, address: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(address);
-  const port = m === null ? NaN : Number(m[3]);
-  if (m === null || port > 65535) {
-    throw new TypeError(`option ${name}: expected HOST:PORT, got ${JSON.stringify(address)}`);
-  }
-  const host = m[1] ?? m[2] ?? "";
-  return { host: host === "" ? "127.0.0.1" : host, port };
+  const parsed = parseHostPort(address);
+  if (parsed === undefined) throw new TypeError(`option ${name}: expected HOST:PORT, got ${JSON.stringify(address)}`);
+  return { host: parsed.host === "" ? "127.0.0.1" : parsed.host, port: parsed.port };
 }
 
 /** A server's options, validated. */

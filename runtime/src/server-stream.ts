@@ -6,7 +6,7 @@
  * exactly once, with its status and trailers. It is also the handler's
  * {@link HandlerContext}. Internal module.
  */
-import { create, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { Code } from "./code.js";
 import type { Codec } from "./codec.js";
 import { createContextValues, type ContextValues } from "./context-values.js";
@@ -264,7 +264,8 @@ export class ServerStream implements HandlerContext, Expirable, MessageQueueOwne
     const output = this.rpc.desc.output;
     let payload: Uint8Array;
     try {
-      payload = this.codec.encode(output, create(output, value));
+      // The codec takes a message or an init shape alike.
+      payload = this.codec.encode(output, value);
     } catch (err) {
       this.connection.server.logger.error("cannot encode the response", { method: this.rpc.name, error: errorFields(err) });
       this.end(undefined, statusMeta(Code.Internal, "cannot encode the response"));

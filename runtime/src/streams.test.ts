@@ -7,7 +7,7 @@ import type { HandlerContext } from "./handler-context.js";
 import type { Interceptor } from "./interceptor.js";
 import { silentLogger } from "./logger.js";
 import { decodePkg, encodePkgFrame } from "./protocol/pkg.js";
-import { emptyStreamFrame, encodeOpenFrame, FLAG_END, FLAG_MESSAGE, FLAG_OPEN, FLAG_RESET } from "./protocol/stream-frame.js";
+import { emptyStreamFrame, encodeMessageFrame, encodeOpenFrame, FLAG_END, FLAG_MESSAGE, FLAG_OPEN, FLAG_RESET, FLAG_WINDOW } from "./protocol/stream-frame.js";
 import { createServer, type Server } from "./server.js";
 import type { ServerOptions } from "./server-options.js";
 import { Gate, RawPeer, startRawServer } from "./test-helpers/harness.js";
@@ -434,6 +434,9 @@ describe("streaming calls", () => {
         },
       },
       { maxConcurrentCalls: 20000 },
+      // On a loaded machine the unary calls queue behind 10,000 streams for longer than the default
+      // 5 s, and the answer to the probe PING sent on connect behind the first batch of them.
+      { timeoutMs: 600_000, probeTimeoutMs: 600_000 },
     );
     const streams = Array.from({ length: 10000 }, (_, i) => collect(client.serverStream(Down, { n: i })));
     const unary = Array.from({ length: 2000 }, (_, i) => client.unary(Unary, { n: i }));
@@ -483,11 +486,15 @@ describe("streaming calls", () => {
     peer.destroy();
   });
 
-  it("fails a streaming call with Unimplemented when a dora v2 server answers it as a unary call", async () => {
+  it("fails a streaming call with Unimplemented when a dora v2 server answers it as a unary call, and never sends it a WINDOW", async () => {
     let answerOk = false;
+    const flagsSeen: number[] = [];
     const raw = await startRawServer({
       speakDora: true,
       onFrame(socket, frame) {
+        if (frame.type === 0) flagsSeen.push(frame.flags);
+        // A unary call is answered OK: the test's barrier.
+        if (frame.type === 0 && frame.flags === 0) socket.write(encodePkgFrame(frame.streamId, decodePkg(frame.payload).head!, undefined, undefined, new Uint8Array(0)));
         if (frame.type !== 0 || (frame.flags & FLAG_OPEN) === 0) return;
         const head = decodePkg(frame.payload).head!;
         // A dora v2 Go server ignores the flags: a unary answer, flags 0.
@@ -496,11 +503,14 @@ describe("streaming calls", () => {
       },
     });
     try {
-      const c = createClient({ address: raw.address, poolSize: 1 });
+      const c = createClient({ address: raw.address, poolSize: 1, streamWindowBytes: 1024 * 1024 });
       const first = await readAll(c.serverStream(Down, {}));
       expect(first.error).toMatchObject({ code: Code.Unimplemented, rawMessage: "method '/dora.test.v1.StreamService/Down' is unimplemented" });
       answerOk = true;
       await expect(c.clientStream(Up, items(1))).rejects.toMatchObject({ code: Code.Unimplemented });
+      // Every frame the client wrote before this call has reached the server.
+      await c.unary(Unary, {});
+      expect(flagsSeen.filter((f) => (f & FLAG_WINDOW) !== 0)).toEqual([]);
       await c.close();
     } finally {
       await raw.close();
@@ -517,8 +527,8 @@ describe("streaming calls", () => {
           }
         },
       },
-      { keepaliveTimeMs: 20, keepaliveTimeoutMs: 20 },
-      { keepaliveTimeMs: 20, keepaliveTimeoutMs: 20 },
+      { keepaliveTimeMs: 20, keepaliveTimeoutMs: 1000 },
+      { keepaliveTimeMs: 20, keepaliveTimeoutMs: 1000 },
     );
     expect((await collect(client.serverStream(Down, { n: 15 }))).length).toBe(15);
   });
@@ -539,6 +549,64 @@ describe("streaming calls", () => {
     }
     await expect(client.clientStream(Up, failing())).rejects.toMatchObject({ code: Code.BadRequest, rawMessage: "bad input" });
     expect(await aborted(await handlerSignal)).toMatchObject({ code: Code.Canceled });
+  });
+
+  it("streams with the json codec both ways", async () => {
+    const { port } = await setup({
+      async *both(reqs: AsyncIterable<Item>) {
+        for await (const r of reqs) yield { n: r.n + 1, text: `${r.text}!` };
+      },
+    });
+    const c = client(port, { serializeType: "json" });
+    const got = await collect(c.bidiStream(Both, (async function* () {
+      yield { n: 1, text: "a" };
+      yield { n: 2, text: "ü" };
+    })()));
+    expect(got.map((i) => `${i.n}${i.text}`)).toEqual(["2a!", "3ü!"]);
+  });
+
+  it("ends a stream with OutOfRange when a response exceeds the maximum frame size, and fails a request that does on the client", async () => {
+    const { port } = await setup(
+      {
+        async *down(req: Item) {
+          yield { n: 1 };
+          yield { blob: new Uint8Array(req.n) };
+        },
+        async up(reqs: AsyncIterable<Item>) {
+          for await (const _ of reqs);
+          return {};
+        },
+      },
+      { maxFrameBytes: 4096 },
+    );
+    const c = client(port, { maxFrameBytes: 4096 });
+    const { got, error } = await readAll(c.serverStream(Down, { n: 8000 }));
+    expect(got.map((i) => i.n)).toEqual([1]);
+    expect(error).toMatchObject({ code: Code.OutOfRange, rawMessage: "response exceeds the maximum frame size" });
+    await expect(c.clientStream(Up, (async function* () {
+      yield { blob: new Uint8Array(8000) };
+    })())).rejects.toMatchObject({ code: Code.OutOfRange });
+    await expect(collect(c.serverStream(Down, { blob: new Uint8Array(8000) }))).rejects.toMatchObject({ code: Code.OutOfRange });
+  });
+
+  it("ends a stream with BadRequest when a request message cannot be decoded; the connection stays up", async () => {
+    const { port } = await setup({
+      async up(reqs: AsyncIterable<Item>) {
+        for await (const _ of reqs);
+        return {};
+      },
+    });
+    const peer = await RawPeer.connect(port);
+    const head = { version: 0, serializeType: "proto", seq: 1, method: "/dora.test.v1.StreamService/Up" };
+    peer.write(encodeOpenFrame(1, FLAG_OPEN, head, undefined, undefined, new Uint8Array(0)));
+    // A Pkg whose payload is not an Item: field 1 (n, a varint) sent as a truncated length-delimited field.
+    peer.write(encodeMessageFrame(1, FLAG_MESSAGE, Buffer.from([0x0a, 0x05, 0x01])));
+    const end = await peer.next((f) => f.streamId === 1);
+    expect(end.flags).toBe(FLAG_OPEN | FLAG_END);
+    expect(decodePkg(end.payload).head?.meta?.["dora-status"]).toBe(String(Code.BadRequest));
+    peer.call(3, "/dora.test.v1.StreamService/Unary");
+    expect((await peer.answer(3)).code).toBe(Code.Unimplemented);
+    peer.destroy();
   });
 
   it("ends a client stream of no messages and a server stream of no messages cleanly", async () => {

@@ -28,6 +28,7 @@ const CLIENTS: Record<string, () => Promise<ClientFactory>> = {
 
 const STREAM_CLIENTS: Record<string, () => Promise<StreamClientFactory>> = {
   "grpc-js-stream": async () => (await import("./clients/grpc-js-stream-client.js")).createGrpcJsStreamClient,
+  "runtime-kv-stream": async () => (await import("./clients/runtime-kv-stream-client.js")).createRuntimeKvStreamClient,
 };
 
 const { values } = parseArgs({

@@ -31,7 +31,8 @@ describe("npm run bench (quick mode, raw bound only)", () => {
       expect(runRecord[field], field).toBeGreaterThan(0);
     }
     expect(runRecord.p50Us).toBeLessThanOrEqual(runRecord.p99Us);
-    expect(runRecord.p99Us).toBeLessThanOrEqual(runRecord.maxUs);
+    // Percentiles come from an HdrHistogram with 3 significant digits (a bucket's top may pass the exact max by 0.1 %).
+    expect(runRecord.p99Us).toBeLessThanOrEqual(runRecord.maxUs * 1.001);
     if (process.platform === "linux") {
       expect(runRecord.serverCpuUsPerCall).toBeGreaterThanOrEqual(0);
       expect(runRecord.serverPeakRssMiB).toBeGreaterThan(0);

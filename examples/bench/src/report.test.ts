@@ -151,6 +151,7 @@ describe("toMarkdown", () => {
     expect(done).not.toContain("Incomplete");
     expect(done).toMatch(/^\| raw \| 40,000 \| 40,000–40,000 \| 250 \| 500 \| 1,000 \| 20\.0 \| 20\.0 \| 80 \| 90 \| 120,000 \| 0 \|$/m);
     expect(done).not.toContain("Streaming");
+    expect(done).toContain("Workload: ReadSecureMessage, 2000-byte key and value");
   });
 
   it("says what the streaming rows measure when the report has any", () => {
@@ -168,6 +169,7 @@ describe("toMarkdown", () => {
     const markdown = toMarkdown(report);
     expect(markdown).toContain("Streaming (`*-stream` rows): server-streaming WatchSecureMessage, streams of 500 messages");
     expect(markdown).toContain("QPS is messages per second");
+    expect(markdown).not.toContain("Workload: ReadSecureMessage");
     expect(markdown).toMatch(/^\| grpc-js-stream \| 50,000 \|/m);
   });
 });

@@ -195,10 +195,12 @@ export function toMarkdown(report: BenchReport): string {
     lines.push("");
   }
   lines.push(`Machine: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${machine.platform}, load average ${machine.loadAverageAtStart.toFixed(2)} at start.`);
-  lines.push(
-    `Workload: ReadSecureMessage, ${settings.sizeBytes}-byte key and value, metadata username + token, ${settings.concurrency} callers × ${settings.requestsPerCaller.toLocaleString("en-US")} calls ` +
-      `after a ${settings.warmupSeconds} s warm-up; ${settings.rounds} interleaved round(s); medians over the rounds.`,
-  );
+  if (report.systems.some((s) => !s.group.endsWith("-stream"))) {
+    lines.push(
+      `Workload: ReadSecureMessage, ${settings.sizeBytes}-byte key and value, metadata username + token, ${settings.concurrency} callers × ${settings.requestsPerCaller.toLocaleString("en-US")} calls ` +
+        `after a ${settings.warmupSeconds} s warm-up; ${settings.rounds} interleaved round(s); medians over the rounds.`,
+    );
+  }
   if (report.systems.some((s) => s.group.endsWith("-stream"))) {
     lines.push(
       `Streaming (\`*-stream\` rows): server-streaming WatchSecureMessage, streams of ${settings.messagesPerStream.toLocaleString("en-US")} messages, each the ${settings.sizeBytes}-byte key and value, ` +

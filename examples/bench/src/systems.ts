@@ -347,6 +347,14 @@ export const SYSTEMS: readonly BenchSystem[] = [
   ownSystem({ id: "connect-grpc-web-1", label: "Connect, gRPC-web protocol, HTTP/2, 1 connection", group: "connect", inDefault: false, server: "connect", client: "connect-grpc-web", connections: 1 }),
   ownSystem({ id: "connect-grpc-web-12", label: "Connect, gRPC-web protocol, HTTP/2, 12 connections", group: "connect", inDefault: false, server: "connect", client: "connect-grpc-web", connections: 12 }),
   ownSystem({
+    id: "dora-stream",
+    label: "dora runtime server streaming, 1 connection (messages, not calls)",
+    group: "dora-stream",
+    server: "runtime-kv",
+    client: "runtime-kv-stream",
+    connections: 1,
+  }),
+  ownSystem({
     id: "grpc-js-stream",
     label: "@grpc/grpc-js server streaming, 1 channel (messages, not calls)",
     group: "grpc-js-stream",

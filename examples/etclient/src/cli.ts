@@ -17,6 +17,17 @@ const code = await main(hideBin(process.argv), {
   env: process.env,
   cwd: process.cwd(),
   executableDir,
+  interrupts() {
+    const interrupted = new AbortController();
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      process.once(signal, () => {
+        interrupted.abort();
+        // A second signal ends the process at once.
+        process.once(signal, () => process.exit(130));
+      });
+    }
+    return interrupted.signal;
+  },
 });
 process.exitCode = code;
 // The client is closed and its timers are unref()-ed, so the process should

@@ -7,7 +7,7 @@ import { Session } from "./app/session.js";
 import { createProgress, noProgress } from "./benchmark/progress.js";
 import { buildReport, formatReport, formatReportJson } from "./benchmark/report.js";
 import { runBenchmark, type FailureTally } from "./benchmark/run-benchmark.js";
-import type { BenchmarkInvocation, CommandsInvocation, Invocation } from "./cli/invocation.js";
+import type { BenchmarkInvocation, CommandsInvocation, Invocation, WatchInvocation } from "./cli/invocation.js";
 import { parseArgs } from "./cli/parse-args.js";
 import { ConfigError, loadClientConfig } from "./infra/client-config.js";
 import { connectKv, resolveClientOptions, type KvConnection } from "./infra/kv-client-factory.js";
@@ -27,6 +27,12 @@ export interface MainIo {
   readonly cwd: string;
   /** Directory of the executable, searched first for config.yaml. */
   readonly executableDir: string;
+  /**
+   * Makes SIGINT and SIGTERM a request to stop instead of an abrupt exit: the
+   * returned signal aborts on the first one. Called only by commands that run
+   * until interrupted (`watch`). Default: a signal that never aborts.
+   */
+  readonly interrupts?: () => AbortSignal;
 }
 
 /**
@@ -74,7 +80,23 @@ export async function main(args: readonly string[], io: MainIo): Promise<number>
 }
 
 function execute(invocation: Invocation, connection: KvConnection, io: MainIo): Promise<void> {
-  return invocation.kind === "commands" ? executeCommands(invocation, connection, io) : executeBenchmark(invocation, connection, io);
+  switch (invocation.kind) {
+    case "commands":
+      return executeCommands(invocation, connection, io);
+    case "watch":
+      return executeWatch(invocation, connection, io);
+    case "benchmark":
+      return executeBenchmark(invocation, connection, io);
+  }
+}
+
+/** Logs in (printing nothing), then prints `watch a = m` per value until `--count` values or an interrupt (exit 0). */
+async function executeWatch(invocation: WatchInvocation, connection: KvConnection, io: MainIo): Promise<void> {
+  const api = new LetterPayloadApi(connection.api, invocation.size);
+  const session = new Session(invocation.user);
+  await new KvCommands(api, session, () => undefined).login(invocation.password);
+  const interrupted = io.interrupts?.() ?? new AbortController().signal;
+  await new KvCommands(api, session, (line) => io.out(line)).watch(invocation.key, invocation.count, interrupted);
 }
 
 async function executeCommands(invocation: CommandsInvocation, connection: KvConnection, io: MainIo): Promise<void> {

@@ -17,7 +17,7 @@ import type { RateLimiter } from "./domain/ratelimiter.js";
 import type { SessionRepository } from "./domain/session.js";
 import type { ValueFeed } from "./domain/watch.js";
 import { CachedQuotaRepository } from "./infra/cached-quota-repository.js";
-import { parseHostPort, type EtserverConfig } from "./infra/config/etserver-config.js";
+import { parseListenAddress, type EtserverConfig } from "./infra/config/etserver-config.js";
 import { loadTlsFiles } from "./infra/config/tls-files.js";
 import { FlexibleFailedLoginLimiter } from "./infra/failed-login-limiter.js";
 import { MemoryRateLimiter } from "./infra/memory/memory-rate-limiter.js";
@@ -92,7 +92,7 @@ interface Stores {
  */
 export function createEtserver(config: EtserverConfig, logger: EtserverLogger, options: EtserverOptions = {}): Etserver {
   const clock = options.clock ?? systemClock;
-  const address = parseHostPort(config.server.listenAddress);
+  const address = parseListenAddress(config.server.listenAddress);
   if (address === undefined) throw new RangeError(`server.listenAddress: expected HOST:PORT, got ${config.server.listenAddress}`);
   const tls = config.server.enableTls ? loadTlsFiles(config.server) : undefined;
   const stores = config.store === "memory" ? memoryStores(config, clock) : mysqlStores(config, logger, clock);
@@ -110,6 +110,7 @@ export function createEtserver(config: EtserverConfig, logger: EtserverLogger, o
     new LoginUseCase(stores.accounts, stores.sessions, stores.failedLogins, config.session.ttlSeconds),
     new WriteUseCase(stores.values, limits),
     new ReadUseCase(stores.values, limits),
+    watches,
   );
   const server = createServer({
     logger,

@@ -11,7 +11,8 @@ import { createMysqlPool } from "./infra/mysql/mysql-pool.js";
 import { seedUsers } from "./infra/mysql/seed.js";
 import { eventually, MAKE_CERTS, runEtserver, spawnEtserver, startInProcess, testConfig } from "./test-helpers/etserver.js";
 import { decodePkg, decodeStatusAndString, encodePkg, encodeStrings, RawDoraPeer } from "./test-helpers/raw-dora-v2.js";
-import { deleteTestKeys, dropTestDatabase, freePort, PrivateRedis, SHARED_REDIS_URL, testNamespace } from "./test-helpers/stores.js";
+import { freePort } from "./test-helpers/processes.js";
+import { deleteTestKeys, dropTestDatabase, PrivateRedis, SHARED_REDIS_URL, testNamespace } from "./test-helpers/stores.js";
 
 const ns = testNamespace();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "etserver-e2e-"));
@@ -82,8 +83,8 @@ describe("MySQL + Redis across processes", () => {
       // User 1 writes 4/s with a burst of 1: the write on A empties the shared bucket for B.
       await a.kv.writeSecureMessage({ key: "x", value: "from-a" }, meta);
       expect((await failure(b.kv.writeSecureMessage({ key: "x", value: "from-b" }, meta))).rawMessage).toBe("rate limit");
-      await new Promise((r) => setTimeout(r, 300));
-      expect((await b.kv.readSecureMessage({ key: "x" }, meta)).value).toBe("from-a");
+      // B's read bucket (6/s, burst 1) was spent above: read again once it has refilled.
+      expect((await eventually(() => b.kv.readSecureMessage({ key: "x" }, meta))).value).toBe("from-a");
       // A login on B replaces A's token everywhere.
       const again = await b.kv.login({ username: "1", password: "1" });
       expect(again.token).not.toBe(token);
@@ -104,11 +105,10 @@ describe("MySQL + Redis across processes", () => {
       const { token } = await server.kv.login({ username: "5", password: "5" });
       expect(token).not.toBe("");
       await redis.stop();
-      const started = Date.now();
+      // Unavailable, not DeadlineExceeded: the server answered before the call's deadline.
       const down = await failure(server.kv.readSecureMessage({ key: "a" }, { meta: { username: "5", token }, timeoutMs: 2000 }));
       expect(down.code).toBe(Code.Unavailable);
       expect(down.rawMessage).not.toMatch(/redis|ECONNREFUSED|127\.0\.0\.1/i);
-      expect(Date.now() - started).toBeLessThan(2000);
       expect((await failure(server.kv.login({ username: "5", password: "5" }, { timeoutMs: 2000 }))).code).toBe(Code.Unavailable);
 
       await redis.start();
@@ -136,10 +136,9 @@ describe("MySQL + Redis across processes", () => {
     try {
       const { token } = await server.kv.login({ username: "6", password: "6" });
       redis.pause();
-      const started = Date.now();
+      // Unavailable, not DeadlineExceeded: the server answered before the call's deadline.
       const slow = await failure(server.kv.readSecureMessage({ key: "a" }, { meta: { username: "6", token }, timeoutMs: 800 }));
       expect(slow.code).toBe(Code.Unavailable);
-      expect(Date.now() - started).toBeLessThan(800);
       redis.resume();
       await eventually(() => server.kv.readSecureMessage({ key: "a" }, { meta: { username: "6", token }, timeoutMs: 800 }));
     } finally {

@@ -2,10 +2,12 @@ import { migrate } from "./infra/mysql/migrate.js";
 import { createMysqlPool } from "./infra/mysql/mysql-pool.js";
 import { seedUsers } from "./infra/mysql/seed.js";
 import { testConfig } from "./test-helpers/etserver.js";
-import { defineKvRuleTests } from "./test-helpers/kv-rules.js";
+import { defineKvRuleTests, type RuleSuiteStore } from "./test-helpers/kv-rules.js";
+import { defineWatchRuleTests } from "./test-helpers/watch-rules.js";
 import { deleteTestKeys, dropTestDatabase, SHARED_REDIS_URL, testNamespace } from "./test-helpers/stores.js";
 
-defineKvRuleTests({
+const store: RuleSuiteStore = {
+  bucketClock: "redis",
   label: "MySQL + Redis",
   async setup() {
     const ns = testNamespace();
@@ -28,4 +30,7 @@ defineKvRuleTests({
       },
     };
   },
-});
+};
+
+defineKvRuleTests(store);
+defineWatchRuleTests(store);

@@ -13,7 +13,8 @@ import { migrate } from "./infra/mysql/migrate.js";
 import { createMysqlPool } from "./infra/mysql/mysql-pool.js";
 import { hashPassword } from "./infra/password-hash.js";
 import { eventually, spawnEtserver, type ChildServer } from "./test-helpers/etserver.js";
-import { deleteTestKeys, dropTestDatabase, freePort, PrivateRedis, SHARED_REDIS_URL, testNamespace } from "./test-helpers/stores.js";
+import { freePort } from "./test-helpers/processes.js";
+import { deleteTestKeys, dropTestDatabase, PrivateRedis, SHARED_REDIS_URL, testNamespace } from "./test-helpers/stores.js";
 
 /**
  * Faults injected into real processes (SPEC §6): etserver killed by its own

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ConfigError, findConfigFile, loadConfig } from "./index.js";
+import { ConfigError, findConfigFile, loadConfig, LOG_LEVELS } from "./index.js";
 
 const schema = z
   .strictObject({
@@ -15,7 +15,7 @@ const schema = z
         caFile: z.string().default("certs/ca.pem"),
       })
       .prefault({}),
-    log: z.strictObject({ level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info") }).prefault({}),
+    log: z.strictObject({ level: z.enum(LOG_LEVELS).default("info") }).prefault({}),
     db: z.strictObject({ url: z.string().default("mysql://root@127.0.0.1/app") }).prefault({}),
   })
   .prefault({});

@@ -12,16 +12,22 @@
  *
  * Values are never echoed in errors: an environment variable may hold a
  * password. This subpath depends on `yaml` and `zod`; the runtime's core does not.
+ *
+ * It also holds the small pieces every dora program's configuration needs:
+ * `parseHostPort` (`HOST:PORT`, `[v6]:PORT`), `LOG_LEVELS`, and
+ * `readTlsFiles` (PEM files checked and named in one-line errors).
  */
 import fs from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 
-/** A configuration that cannot be used. Its message is one line naming the key and its source. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+import { ConfigError } from "./config-error.js";
+
+export { ConfigError };
+export { readTlsFiles, type ReadTlsFilesOptions, type TlsFileContents, type TlsFileNames, type TlsFilePaths } from "./tls-files.js";
+export { parseHostPort, type HostPort } from "../host-port.js";
+export { LOG_LEVELS, type LogLevel } from "../logger.js";
 
 /** One command-line override, e.g. `{ key: "server.workers", source: "--workers", value: 4 }`. */
 export interface ConfigOverride {

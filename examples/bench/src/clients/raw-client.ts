@@ -1,5 +1,6 @@
 import { connect, type Socket } from "node:net";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { parseHostPort } from "@dora/runtime/config";
 import { Code, ReadSecureMessageRequestSchema, ReadSecureMessageResponseSchema } from "@dora/tiger/kv/v1";
 import { encodeFrame, FRAME_DATA, FrameReader } from "../frames.js";
 import { PkgSchema } from "../pkg-schema.js";
@@ -83,10 +84,9 @@ export async function createRawClient(options: BenchClientOptions): Promise<Benc
   };
 }
 
-/** Splits `host:port`. */
+/** Splits `host:port` (`[v6]:port` too) with a host and a port of 1..65535. */
 export function splitAddress(address: string): [string, number] {
-  const colon = address.lastIndexOf(":");
-  const port = Number(address.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`address must be HOST:PORT (got ${JSON.stringify(address)})`);
-  return [address.slice(0, colon), port];
+  const parsed = parseHostPort(address);
+  if (parsed === undefined || parsed.host === "" || parsed.port < 1) throw new Error(`address must be HOST:PORT (got ${JSON.stringify(address)})`);
+  return [parsed.host, parsed.port];
 }

@@ -1,5 +1,6 @@
-import { Code, DoraError } from "@dora/runtime";
-import { afterEach, describe, expect, it } from "vitest";
+import { Code, createInProcessClient, createServer, DoraError } from "@dora/runtime";
+import { createKvServiceClient, registerKvService } from "@dora/tiger/kv/v1";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { startInProcessKv, type InProcessKv } from "../test-helpers/in-process-kv.js";
 import { CommandFailure } from "./command-failure.js";
 import { KvCommands } from "./kv-commands.js";
@@ -60,6 +61,83 @@ describe("KvCommands", () => {
     const { kv, server } = setup();
     server.failCalls(new DoraError(Code.Unavailable, "connect ECONNREFUSED 127.0.0.1:1"));
     await expect(kv.read("a")).rejects.toThrow("read failed: Unavailable: connect ECONNREFUSED 127.0.0.1:1");
+  });
+});
+
+describe("KvCommands.watch", () => {
+  /** The commands of user 100, logged in, against an in-process etserver with `overrides`. */
+  async function watching(overrides: Parameters<typeof startInProcessKv>[0] = {}) {
+    const server = startInProcessKv(overrides);
+    servers.push(server);
+    const lines: string[] = [];
+    const session = new Session("100");
+    const kv = new KvCommands(server.kv, session, (line) => lines.push(line));
+    await kv.login("100");
+    /** Resolves once the server holds `count` watches, so that later writes reach them. */
+    const open = (count: number) => vi.waitFor(() => expect(server.openWatches()).toBe(count));
+    const write = (key: string, value: string) => server.kv.writeSecureMessage({ key, value }, { meta: session.meta() });
+    return { server, kv, lines, open, write };
+  }
+
+  it("prints each value written to the key, in order, and stops after --count values, ending the watch", async () => {
+    const { server, kv, lines, open, write } = await watching();
+    const done = kv.watch("b", 2, new AbortController().signal);
+    await open(1);
+    for (const [key, value] of [["c", "x"], ["b", "m"], ["b", "n"], ["b", "o"]] as const) await write(key, value);
+    await done;
+    expect(lines).toEqual(["login ok user=100", "watch b = m", "watch b = n"]);
+    await vi.waitFor(() => expect(server.openWatches()).toBe(0));
+  });
+
+  it("ends quietly when interrupted, and the server drops the watch", async () => {
+    const { server, kv, lines, open } = await watching();
+    const interrupt = new AbortController();
+    const done = kv.watch("b", undefined, interrupt.signal);
+    await open(1);
+    interrupt.abort();
+    await expect(done).resolves.toBeUndefined();
+    expect(lines).toEqual(["login ok user=100"]);
+    await vi.waitFor(() => expect(server.openWatches()).toBe(0));
+  });
+
+  it("fails naming the server's code: a watch refused beyond a bound, and one ended by a shutdown", async () => {
+    const { server, kv, open } = await watching({ watch: { maxPerUser: 1 } });
+    const first = kv.watch("b", undefined, new AbortController().signal);
+    await open(1);
+    await expect(kv.watch("c", 1, new AbortController().signal)).rejects.toThrow("watch failed: ResourceExhausted: too many watches of this user (at most 1)");
+    await server.stopServer();
+    await expect(first).rejects.toThrow("watch failed: Unavailable: server shutting down");
+  });
+
+  it("names the server's refusal of a watch before a login", async () => {
+    const server = startInProcessKv();
+    servers.push(server);
+    const kv = new KvCommands(server.kv, new Session("100"), () => undefined);
+    await expect(kv.watch("b", 1, new AbortController().signal)).rejects.toThrow("watch failed: Unauthenticated: invalid or expired token");
+  });
+
+  it("fails when a server ends the watch by itself, before --count values", async () => {
+    // etserver never does; another implementation of the service may.
+    const server = createServer();
+    const unused = () => Promise.reject(new DoraError(Code.Unimplemented, "not used"));
+    registerKvService(server, {
+      login: () => Promise.resolve({ token: "t" }),
+      readSecureMessage: unused,
+      writeSecureMessage: unused,
+      async *watchSecureMessage(request) {
+        yield { key: request.key, value: "only" };
+      },
+    });
+    const client = createInProcessClient(server);
+    try {
+      const lines: string[] = [];
+      const kv = new KvCommands(createKvServiceClient(client), new Session("100"), (line) => lines.push(line));
+      await expect(kv.watch("b", 2, new AbortController().signal)).rejects.toThrow(new CommandFailure("watch", "the server ended the watch"));
+      expect(lines).toEqual(["watch b = only"]);
+    } finally {
+      await client.close();
+      await server.close();
+    }
   });
 });
 

@@ -1,14 +1,16 @@
-import type { KvServiceClient, LoginResponse, ReadSecureMessageResponse } from "@dora/tiger/kv/v1";
+import type { KvServiceClient, ReadSecureMessageResponse } from "@dora/tiger/kv/v1";
 import { describeStatus, KvCode, statusCode } from "./business-status.js";
 import { CommandFailure, describeCallError } from "./command-failure.js";
+import { logIn } from "./log-in.js";
 import type { Session } from "./session.js";
 
 /** Where commands print their one line of result (stdout). */
 export type LinePrinter = (line: string) => void;
 
 /**
- * The use cases behind `login`, `read` and `write` (SPEC §7). Each prints one
- * line on success and throws {@link CommandFailure} otherwise.
+ * The use cases behind `login`, `read`, `write` and `watch` (SPEC §7). Each
+ * prints its line (`watch`: one per value) and throws {@link CommandFailure}
+ * when it fails.
  */
 export class KvCommands {
   constructor(
@@ -19,17 +21,9 @@ export class KvCommands {
 
   /** Logs in as the session's user; prints `login ok user=100`. */
   async login(password: string): Promise<void> {
-    const username = this.session.username;
-    let response: LoginResponse;
-    try {
-      response = await this.api.login({ username, password });
-    } catch (error) {
-      throw new CommandFailure("login", describeCallError(error), { cause: error });
-    }
-    if (statusCode(response.status) !== KvCode.OK) throw new CommandFailure("login", describeStatus(response.status));
-    if (response.token === "") throw new CommandFailure("login", "the server sent an empty token");
-    this.session.establish(response.token);
-    this.print(`login ok user=${username}`);
+    const refused = await logIn(this.api, this.session, password);
+    if (refused !== undefined) throw new CommandFailure("login", refused.reason, { cause: refused.cause });
+    this.print(`login ok user=${this.session.username}`);
   }
 
   /** Reads `key`; prints `read a = m`, or `read a: key does not exist` (not a failure). */
@@ -44,6 +38,27 @@ export class KvCommands {
     if (code === KvCode.KEY_NOT_EXIST) this.print(`read ${key}: key does not exist`);
     else if (code === KvCode.OK) this.print(`read ${key} = ${response.value}`);
     else throw new CommandFailure("read", describeStatus(response.status));
+  }
+
+  /**
+   * Watches `key`: prints `watch a = m` for each value written to it, until
+   * `count` values arrived (undefined: no limit) or `signal` aborts (the user
+   * interrupted; not a failure). A watch the server ends is a failure: it
+   * names the server's reason, or says the server ended it.
+   */
+  async watch(key: string, count: number | undefined, signal: AbortSignal): Promise<void> {
+    let received = 0;
+    try {
+      // Leaving the loop (the count reached) cancels the stream on the server.
+      for await (const message of this.api.watchSecureMessage({ key }, { meta: this.session.meta(), signal })) {
+        this.print(`watch ${key} = ${message.value}`);
+        if (++received === count) return;
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      throw new CommandFailure("watch", describeCallError(error), { cause: error });
+    }
+    if (!signal.aborted) throw new CommandFailure("watch", "the server ended the watch");
   }
 
   /** Writes `key` = `value`; prints `write a = m`. */

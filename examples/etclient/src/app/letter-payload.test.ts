@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { startInProcessKv, type InProcessKv } from "../test-helpers/in-process-kv.js";
 import { KvCommands } from "./kv-commands.js";
 import { LetterPayloadApi } from "./letter-payload.js";
@@ -38,6 +38,21 @@ describe("LetterPayloadApi", () => {
     expect(api.collapse("x")).toBe("x");
     expect(api.collapse("hello")).toBe("hello");
     expect(api.collapse("mmn")).toBe("mmn");
+  });
+
+  it("watches the letter's 2000-byte key and shows each value written there as its letter", async () => {
+    const etserver = server();
+    const lines: string[] = [];
+    const session = new Session("100");
+    const kv = new KvCommands(new LetterPayloadApi(etserver.kv, 2000), session, (line) => lines.push(line));
+    await kv.login("100");
+    const done = kv.watch("b", 2, new AbortController().signal);
+    await vi.waitFor(() => expect(etserver.openWatches()).toBe(1));
+    // Written by another client, as the wire carries them: the 2000-byte key.
+    await etserver.kv.writeSecureMessage({ key: "b".repeat(2000), value: "n".repeat(2000) }, { meta: session.meta() });
+    await etserver.kv.writeSecureMessage({ key: "b".repeat(2000), value: "not one letter" }, { meta: session.meta() });
+    await done;
+    expect(lines).toEqual(["login ok user=100", "watch b = n", "watch b = not one letter"]);
   });
 
   it("prints the letters in the command output while 2000-byte payloads travel", async () => {

@@ -1,5 +1,5 @@
 import type { CallOptions } from "@dora/runtime";
-import type { KvServiceClient, LoginResponse, ReadSecureMessageResponse, WriteSecureMessageResponse } from "@dora/tiger/kv/v1";
+import type { KvServiceClient, LoginResponse, ReadSecureMessageResponse, WatchSecureMessageResponse, WriteSecureMessageResponse } from "@dora/tiger/kv/v1";
 
 /** The request a method of the generated client takes. */
 type RequestOf<M extends keyof KvServiceClient> = Parameters<KvServiceClient[M]>[0];
@@ -46,6 +46,12 @@ export class LetterPayloadApi implements KvServiceClient {
     const response = await this.api.readSecureMessage({ key: this.expand(request.key ?? "") }, options);
     const value = this.collapse(response.value);
     return value === response.value ? response : { ...response, value };
+  }
+
+  async *watchSecureMessage(request: RequestOf<"watchSecureMessage">, options?: CallOptions): AsyncIterable<WatchSecureMessageResponse> {
+    for await (const message of this.api.watchSecureMessage({ key: this.expand(request.key ?? "") }, options)) {
+      yield { ...message, key: this.collapse(message.key), value: this.collapse(message.value) };
+    }
   }
 
   /** `letter` repeated `size` times (cached per letter). */

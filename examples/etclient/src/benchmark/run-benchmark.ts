@@ -1,7 +1,7 @@
 import { Code, DoraError } from "@dora/runtime";
-import type { KvServiceClient, LoginResponse } from "@dora/tiger/kv/v1";
-import { describeStatus, KvCode, statusCode } from "../app/business-status.js";
+import type { KvServiceClient } from "@dora/tiger/kv/v1";
 import { CommandFailure, describeCallError } from "../app/command-failure.js";
+import { logIn } from "../app/log-in.js";
 import { Session } from "../app/session.js";
 import { LatencyRecorder } from "./latency-recorder.js";
 import { noProgress, type Progress } from "./progress.js";
@@ -188,17 +188,9 @@ async function loginWorkers(api: KvServiceClient, plan: BenchmarkPlan): Promise<
 }
 
 async function login(api: KvServiceClient, username: string, password: string): Promise<Session> {
-  let response: LoginResponse;
-  try {
-    response = await api.login({ username, password });
-  } catch (error) {
-    throw new CommandFailure("benchmark", `login as ${username} failed: ${describeCallError(error)}`, { cause: error });
-  }
-  if (statusCode(response.status) !== KvCode.OK) {
-    throw new CommandFailure("benchmark", `login as ${username} failed: ${describeStatus(response.status)}`);
-  }
   const session = new Session(username);
-  session.establish(response.token);
+  const refused = await logIn(api, session, password);
+  if (refused !== undefined) throw new CommandFailure("benchmark", `login as ${username} failed: ${refused.reason}`, { cause: refused.cause });
   return session;
 }
 

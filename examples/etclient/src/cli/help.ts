@@ -1,4 +1,4 @@
-import { accountOptionsFor, BENCHMARK_OPTIONS, CONNECTION_OPTIONS, type OptionSpec } from "./options.js";
+import { accountOptionsFor, BENCHMARK_OPTIONS, CONNECTION_OPTIONS, WATCH_OPTIONS, type OptionSpec } from "./options.js";
 
 /** Width the option column is padded to; descriptions start after it. Every help line fits 80 columns. */
 const OPTION_COLUMN = 28;
@@ -8,7 +8,8 @@ export type HelpTopic =
   | { readonly kind: "root" }
   | { readonly kind: "commands"; readonly commands: string; readonly withKey: boolean; readonly withValue: boolean }
   | { readonly kind: "benchmark" }
-  | { readonly kind: "benchmark-method"; readonly method: "read" | "write" };
+  | { readonly kind: "benchmark-method"; readonly method: "read" | "write" }
+  | { readonly kind: "watch" };
 
 const ROOT = `Usage: etclient COMMAND[,COMMAND...] [options]
 Run 'etclient COMMAND --help' for the options of a command.
@@ -17,6 +18,7 @@ Commands (join them with ',' to run them left to right in one session):
   login       log in as --user with --password
   read        read --key
   write       write --key = --value
+  watch       log in, then print each value written to --key
   benchmark   load-test reads or writes: etclient benchmark read|write
 
 Examples:
@@ -56,6 +58,12 @@ export function helpText(topic: HelpTopic): string {
         `Usage: etclient benchmark ${topic.method} [options]`,
         topic.method === "read" ? "Measure ReadSecureMessage of --key; the report goes to stdout." : "Measure WriteSecureMessage of --key = --value.",
         [...accountOptionsFor(true, topic.method === "write"), ...BENCHMARK_OPTIONS],
+      );
+    case "watch":
+      return withConnection(
+        "Usage: etclient watch [options]",
+        "Log in, then print each value written to --key (by any client).",
+        [...accountOptionsFor(true, false), ...WATCH_OPTIONS],
       );
     case "commands":
       return withConnection(

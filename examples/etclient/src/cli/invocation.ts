@@ -61,8 +61,16 @@ export interface BenchmarkInvocation extends Credentials {
   readonly connection: ConnectionFlags;
 }
 
+/** `etclient watch …`: log in, then print each value written to the key. */
+export interface WatchInvocation extends Credentials {
+  readonly kind: "watch";
+  /** `--count N`: stop after N values; undefined: until interrupted. */
+  readonly count: number | undefined;
+  readonly connection: ConnectionFlags;
+}
+
 /** What the command line asks for. */
-export type Invocation = CommandsInvocation | BenchmarkInvocation;
+export type Invocation = CommandsInvocation | BenchmarkInvocation | WatchInvocation;
 
 /** The outcome of parsing: something to run, help to print (exit 0), or a usage error (exit 2). */
 export type ParseOutcome =

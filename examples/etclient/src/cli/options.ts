@@ -43,6 +43,11 @@ export const BENCHMARK_OPTIONS: readonly OptionSpec[] = [
   { name: "json", type: "boolean", default: false, describe: "print only the report, as one line of JSON" },
 ];
 
+/** The options only `watch` takes. */
+export const WATCH_OPTIONS: readonly OptionSpec[] = [
+  { name: "count", arg: "N", type: "number", describe: "stop after N values (default: until Ctrl-C)" },
+];
+
 /** Where to connect and how; every command takes them (SPEC §7). */
 export const CONNECTION_OPTIONS: readonly OptionSpec[] = [
   { name: "address", arg: "HOST:PORT", type: "string", describe: "server (default: config, else 127.0.0.1:8443)" },
@@ -67,7 +72,7 @@ export function accountOptionsFor(withKey: boolean, withValue: boolean): OptionS
 /** Every option that takes a value, by long name and alias, to name a flag given without one. */
 export function valueTakingFlags(): Map<string, OptionSpec> {
   const map = new Map<string, OptionSpec>();
-  const all: readonly OptionSpec[] = [...Object.values(ACCOUNT_OPTIONS), ...BENCHMARK_OPTIONS, ...CONNECTION_OPTIONS];
+  const all: readonly OptionSpec[] = [...Object.values(ACCOUNT_OPTIONS), ...BENCHMARK_OPTIONS, ...WATCH_OPTIONS, ...CONNECTION_OPTIONS];
   for (const spec of all) {
     if (spec.type === "boolean") continue;
     map.set(spec.name, spec);

@@ -60,6 +60,12 @@ describe("parseArgs", () => {
     expect((await run("read", "--no-tls")).connection.tls).toBe(false);
   });
 
+  it("parses watch with its key and --count, or no count (until interrupted)", async () => {
+    expect(await run("watch", "-u", "7", "-p", "7", "-k", "b", "--count", "3")).toMatchObject({ kind: "watch", user: "7", password: "7", key: "b", size: 2000, count: 3 });
+    expect(await run("watch")).toMatchObject({ kind: "watch", user: "1", key: "a", count: undefined });
+    expect((await run("watch", "--size", "1")).size).toBe(1);
+  });
+
   it("parses benchmark read|write with its options", async () => {
     expect(await run("benchmark", "read", "-u", "100000", "-p", "100000", "-k", "c", "-c", "12", "-r", "1000")).toMatchObject({
       kind: "benchmark",
@@ -93,8 +99,13 @@ describe("parseArgs", () => {
     [["benchmark", "read", "-r", "5", "--duration", "2"], "--requests and --duration cannot be used together"],
     [["benchmark", "delete"], 'unknown benchmark method "delete" (expected read or write)'],
     [["benchmark"], "benchmark needs a method: read or write"],
-    [["delete"], 'unknown command "delete" (expected login, read, write or benchmark)'],
-    [["login,delete"], 'unknown command "delete" (expected login, read, write or benchmark)'],
+    [["delete"], 'unknown command "delete" (expected login, read, write, watch or benchmark)'],
+    [["login,delete"], 'unknown command "delete" (expected login, read, write, watch or benchmark)'],
+    [["login,watch"], "watch cannot be composed"],
+    [["watch", "--count", "0"], "--count must be an integer >= 1, got 0"],
+    [["watch", "-v", "b"], "unknown argument: v"],
+    [["watch", "-k", "1"], '--key must be one lowercase letter a-z, got "1"'],
+    [["watch", "--count"], "--count needs a value"],
     [["login,,read"], 'empty command in "login,,read"'],
     [["login,benchmark"], "benchmark cannot be composed"],
     [["login", "--bogus"], "unknown argument: bogus"],
@@ -105,7 +116,7 @@ describe("parseArgs", () => {
     [["write", "--size", "61441"], "--size must be an integer from 1 to 61440, got 61441"],
     [["login", "--size", "5"], "unknown argument: size"],
     [["read", "-u", ""], "--user must not be empty"],
-    [[], "missing command (expected login, read, write or benchmark)"],
+    [[], "missing command (expected login, read, write, watch or benchmark)"],
     [["login", "-u"], "-u (--user) needs a value"],
     [["login", "-u", "-p", "1"], "-u (--user) needs a value"],
     [["login", "--password"], "--password needs a value"],
@@ -125,6 +136,7 @@ describe("parseArgs", () => {
     [["benchmark", "delete"], "benchmark"],
     [["login,read", "-k", "1"], "login,read"],
     [["delete"], ""],
+    [["watch", "--count", "x"], "watch"],
     [["-u", "100"], ""],
   ])("points %j to the help of %j", async (args, command) => {
     const outcome = await parseArgs(args);
@@ -147,10 +159,10 @@ describe("parseArgs", () => {
       return outcome.text.split("\n");
     };
     const root = await help("--help");
-    expect(root.length).toBeLessThanOrEqual(13);
+    expect(root.length).toBeLessThanOrEqual(14);
     expect(root[0]).toMatch(/^Usage: etclient /);
     expect(root[1]).toContain("etclient COMMAND --help");
-    for (const args of [["--help"], ["login", "-h"], ["read", "-h"], ["write", "-h"], ["login,write,read", "-h"], ["benchmark", "-h"], ["benchmark", "read", "-h"], ["benchmark", "write", "-h"]]) {
+    for (const args of [["--help"], ["login", "-h"], ["read", "-h"], ["write", "-h"], ["watch", "-h"], ["login,write,read", "-h"], ["benchmark", "-h"], ["benchmark", "read", "-h"], ["benchmark", "write", "-h"]]) {
       for (const line of await help(...args)) expect(line.length, `${args.join(" ")}: ${line}`).toBeLessThanOrEqual(80);
     }
     expect((await help("benchmark", "--help")).length).toBeLessThanOrEqual(10);
@@ -161,6 +173,7 @@ describe("parseArgs", () => {
     [["read", "--help"], ["--user", "--password", "--key", "--size"], 16],
     [["write", "--help"], ["--user", "--password", "--key", "--value", "--size"], 17],
     [["benchmark", "read", "--help"], ["--user", "--password", "--key", "--size", "--concurrency", "--requests", "--duration", "--json"], 20],
+    [["watch", "--help"], ["--user", "--password", "--key", "--size", "--count"], 17],
   ])("%j lists the command's own options first, then the connection options under their own heading", async (args, own, maxLines) => {
     const outcome = await parseArgs(args);
     if (outcome.kind !== "help") throw new Error("expected help");

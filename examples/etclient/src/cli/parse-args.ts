@@ -1,7 +1,17 @@
 import yargs, { type Argv } from "yargs";
 import { helpText, type HelpTopic } from "./help.js";
 import type { BenchmarkMethodName, ConnectionFlags, Credentials, Invocation, KvCommandName, ParseOutcome } from "./invocation.js";
-import { accountOptionsFor, ACCOUNT_OPTIONS, BENCHMARK_OPTIONS, CONNECTION_OPTIONS, DEFAULT_TIMEOUT_MS, MAX_PAYLOAD_SIZE, valueTakingFlags, type OptionSpec } from "./options.js";
+import {
+  accountOptionsFor,
+  ACCOUNT_OPTIONS,
+  BENCHMARK_OPTIONS,
+  CONNECTION_OPTIONS,
+  DEFAULT_TIMEOUT_MS,
+  MAX_PAYLOAD_SIZE,
+  valueTakingFlags,
+  WATCH_OPTIONS,
+  type OptionSpec,
+} from "./options.js";
 import { UsageError, parseAddress, parseInteger, parseLetter, parseNonEmpty, parseSeconds } from "./validators.js";
 
 export { DEFAULT_TIMEOUT_MS, MAX_PAYLOAD_SIZE };
@@ -32,7 +42,7 @@ export async function parseArgs(args: readonly string[]): Promise<ParseOutcome> 
   } catch (error) {
     return { kind: "usage-error", message: usageMessage(error, args), helpCommand };
   }
-  if (route === undefined) return { kind: "usage-error", message: "missing command (expected login, read, write or benchmark)", helpCommand };
+  if (route === undefined) return { kind: "usage-error", message: "missing command (expected login, read, write, watch or benchmark)", helpCommand };
   try {
     return { kind: "run", invocation: toInvocation(route, argv) };
   } catch (error) {
@@ -41,7 +51,7 @@ export async function parseArgs(args: readonly string[]): Promise<ParseOutcome> 
   }
 }
 
-type Route = { kind: "commands"; commands: string } | { kind: "benchmark"; method: BenchmarkMethodName };
+type Route = { kind: "commands"; commands: string } | { kind: "benchmark"; method: BenchmarkMethodName } | { kind: "watch" };
 
 /** Adds `specs` to a yargs command. A flag that takes a value must be given one (`requiresArg`): `login -u` is a usage error. */
 function addOptions(y: Argv, specs: readonly OptionSpec[]): Argv {
@@ -75,6 +85,12 @@ function buildParser(onRoute: (route: Route) => void): Argv {
       .command(kvCommand("login", false, false))
       .command(kvCommand("read", true, false))
       .command(kvCommand("write", true, true))
+      .command({
+        command: "watch",
+        describe: false as const,
+        builder: (y: Argv) => addOptions(y, [...accountOptionsFor(true, false), ...WATCH_OPTIONS]),
+        handler: () => onRoute({ kind: "watch" }),
+      })
       .command("benchmark", false, (y) => y.command(benchmarkMethod("read")).command(benchmarkMethod("write")).demandCommand(1, "benchmark needs a method: read or write"))
       .command(
         "$0 [commands]",
@@ -106,6 +122,10 @@ function toInvocation(route: Route, argv: Record<string, unknown>): Invocation {
   };
   const connection = toConnection(argv);
   if (route.kind === "commands") return { kind: "commands", commands: parseCommandList(route.commands), ...credentials, connection };
+  if (route.kind === "watch") {
+    const count = argv["count"] === undefined ? undefined : parseInteger("--count", argv["count"], 1);
+    return { kind: "watch", ...credentials, count, connection };
+  }
   const concurrency = parseInteger("--concurrency", argv["concurrency"], 1, 100_000);
   const duration = argv["duration"] === undefined ? undefined : parseSeconds("--duration", argv["duration"]);
   if (duration !== undefined && argv["requests"] !== undefined) throw new UsageError("--requests and --duration cannot be used together");
@@ -145,8 +165,9 @@ export function parseCommandList(text: string): KvCommandName[] {
   return names.map((name) => {
     if ((KV_COMMANDS as readonly string[]).includes(name)) return name as KvCommandName;
     if (name === "benchmark") throw new UsageError(`benchmark cannot be composed; run 'etclient benchmark read|write'`);
+    if (name === "watch") throw new UsageError(`watch cannot be composed; run 'etclient watch' (it logs in itself)`);
     if (name === "") throw new UsageError(`empty command in "${text}" (commands are separated by a single ',')`);
-    throw new UsageError(`unknown command "${name}" (expected login, read, write or benchmark)`);
+    throw new UsageError(`unknown command "${name}" (expected login, read, write, watch or benchmark)`);
   });
 }
 
@@ -172,6 +193,7 @@ function helpTopic(args: readonly string[]): HelpTopic {
   const [first, second] = positionals(args);
   if (first === undefined) return { kind: "root" };
   if (first === "benchmark") return second === "read" || second === "write" ? { kind: "benchmark-method", method: second } : { kind: "benchmark" };
+  if (first === "watch") return { kind: "watch" };
   const commands = first.split(",");
   if (!commands.every((c) => (KV_COMMANDS as readonly string[]).includes(c))) return { kind: "root" };
   if (commands.length === 1) return { kind: "commands", commands: first, withKey: first !== "login", withValue: first === "write" };
@@ -187,6 +209,8 @@ function topicCommand(topic: HelpTopic): string {
       return "benchmark";
     case "benchmark-method":
       return `benchmark ${topic.method}`;
+    case "watch":
+      return "watch";
     case "commands":
       return topic.commands;
   }

@@ -3,6 +3,7 @@
  * whose message names the flag and the bad value (SPEC §7: usage errors name
  * the bad argument and exit with 2).
  */
+import { parseHostPort } from "@dora/runtime/config";
 
 /** A bad command line: the CLI prints the message on stderr and exits with 2. */
 export class UsageError extends Error {
@@ -39,10 +40,8 @@ export function parseNonEmpty(flag: string, raw: unknown): string {
  * brackets (`[::1]:8443`). Returns the address unchanged.
  */
 export function isHostPort(address: string): boolean {
-  const match = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(address);
-  if (match === null) return false;
-  const port = Number(match[2]);
-  return port >= 1 && port <= 65_535;
+  const parsed = parseHostPort(address);
+  return parsed !== undefined && parsed.host !== "" && parsed.port >= 1;
 }
 
 /** Validates a `--address` value, see {@link isHostPort}. */

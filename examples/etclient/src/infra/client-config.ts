@@ -1,4 +1,4 @@
-import { ConfigError, findConfigFile, loadConfig } from "@dora/runtime/config";
+import { ConfigError, findConfigFile, loadConfig, LOG_LEVELS } from "@dora/runtime/config";
 import { z } from "zod";
 import { isHostPort } from "../cli/validators.js";
 
@@ -35,7 +35,7 @@ export const clientConfigSchema = z
     log: z
       .strictObject({
         /** Runtime log level, written to stderr. Default "warn". */
-        level: z.enum(["debug", "info", "warn", "error", "silent"]).default("warn"),
+        level: z.enum(LOG_LEVELS).default("warn"),
       })
       .prefault({}),
   })

@@ -1,6 +1,5 @@
-import { createPrivateKey, X509Certificate } from "node:crypto";
-import fs from "node:fs";
 import path from "node:path";
+import { readTlsFiles } from "@dora/runtime/config";
 import { createClient, createConsoleLogger, type Client, type ClientOptions } from "@dora/runtime";
 import { createKvServiceClient, type KvServiceClient } from "@dora/tiger/kv/v1";
 import type { ConnectionFlags } from "../cli/invocation.js";
@@ -8,6 +7,9 @@ import { ConfigError, type ClientConfig } from "./client-config.js";
 
 /** dora v2 Go peers' frame cap (64 KiB): with `--bare-method-names` no frame above it is sent or accepted (SPEC §3.1). */
 export const DORA_V2_GO_MAX_FRAME_BYTES = 64 * 1024;
+
+/** What the TLS files are called in errors (they come from flags or from config.yaml). */
+const TLS_FILE_NAMES = { certFile: "TLS certificate file", keyFile: "TLS key file", caFile: "TLS CA file" };
 
 /** The generated kv client over one pooled dora client; `close()` releases the connections. */
 export interface KvConnection {
@@ -51,11 +53,7 @@ export function resolveClientOptions(config: ClientConfig, flags: ConnectionFlag
     if ((certFile === undefined) !== (keyFile === undefined)) {
       throw new ConfigError(`TLS: --cert-file and --key-file (server.certFile and server.keyFile) go together; only ${certFile === undefined ? "the key" : "the certificate"} was given`);
     }
-    const ca = caFile === undefined ? undefined : readPem("CA file", caFile, "certificate");
-    const cert = certFile === undefined ? undefined : readPem("certificate file", certFile, "certificate");
-    const key = keyFile === undefined ? undefined : readPem("key file", keyFile, "key");
-    if (cert !== undefined && key !== undefined && certFile !== undefined && keyFile !== undefined) checkKeyPair(cert, certFile, key, keyFile);
-    options.tls = { ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) };
+    options.tls = readTlsFiles({ certFile, keyFile, caFile }, TLS_FILE_NAMES, { swapHint: "are --cert-file and --key-file swapped?" });
   }
   return options;
 }
@@ -68,29 +66,4 @@ export function connectKv(options: ClientOptions): KvConnection {
     address: Array.isArray(options.address) ? options.address.join(",") : String(options.address),
     close: () => client.close(),
   };
-}
-
-function readPem(what: string, file: string, holds: "certificate" | "key"): Buffer {
-  let pem: Buffer;
-  try {
-    pem = fs.readFileSync(file);
-  } catch (error) {
-    throw new ConfigError(`TLS ${what} ${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  try {
-    if (holds === "certificate") new X509Certificate(pem);
-    else createPrivateKey(pem);
-  } catch {
-    const text = pem.toString("latin1");
-    const instead = holds === "certificate" && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text) ? "a private key" : holds === "key" && text.includes("-----BEGIN CERTIFICATE-----") ? "a certificate" : undefined;
-    const swapped = instead === undefined ? "" : what === "CA file" ? ` (it holds ${instead})` : ` (it holds ${instead}: are --cert-file and --key-file swapped?)`;
-    throw new ConfigError(`TLS ${what} ${file}: not a PEM ${holds === "certificate" ? "certificate" : "private key"}${swapped}`);
-  }
-  return pem;
-}
-
-function checkKeyPair(cert: Buffer, certFile: string, key: Buffer, keyFile: string): void {
-  if (!new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) {
-    throw new ConfigError(`TLS key file ${keyFile} does not belong to the certificate in ${certFile}`);
-  }
 }

@@ -22,6 +22,10 @@ export interface InProcessKv {
   readonly clock: ManualClock;
   /** From now on every read and write fails on the client with `error` before it is sent (a transport failure); undefined ends it. */
   failCalls(error: DoraError | undefined): void;
+  /** Watches open in the server (WatchSecureMessage). */
+  openWatches(): number;
+  /** Shuts the server down while the client stays open (to see what a shutdown does to a watch). */
+  stopServer(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -54,14 +58,18 @@ export function startInProcessKv(overrides: Parameters<typeof testConfig>[0] = {
     return next(req);
   };
   const client = createInProcessClient(etserver.server, { interceptors: [record] });
+  let stopping: Promise<void> | undefined;
+  const stopServer = () => (stopping ??= etserver.close());
   return {
     kv: createKvServiceClient(client),
     sent,
     clock,
     failCalls: (error) => (failure = error),
+    openWatches: () => etserver.watches.openCount,
+    stopServer,
     async close() {
       await client.close();
-      await etserver.close();
+      await stopServer();
     },
   };
 }

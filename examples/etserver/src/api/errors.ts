@@ -14,16 +14,30 @@ export const STORE_UNAVAILABLE_MESSAGE = "service temporarily unavailable";
 
 /**
  * Maps every domain error below it, the handler's included, to a dora error
- * through {@link toDoraError}; anything else passes unchanged.
+ * through {@link toDoraError}; anything else passes unchanged. For a stream,
+ * that includes the errors its responses fail with mid-stream (a watch that
+ * falls behind, a lost feed, shutdown).
  */
 export function errorInterceptor(logger: Logger): Interceptor {
   return (next) => async (req) => {
+    let res;
     try {
-      return await next(req);
+      res = await next(req);
     } catch (error) {
       throw toDoraError(error, logger, req.method);
     }
+    if (!res.stream) return res;
+    return { ...res, message: mappingErrors(res.message, (error) => toDoraError(error, logger, req.method)) };
   };
+}
+
+/** `source`, with the error it fails with replaced by `map(error)`; closing it closes `source` (`yield*`). */
+async function* mappingErrors<T>(source: AsyncIterable<T>, map: (error: unknown) => unknown): AsyncIterable<T> {
+  try {
+    yield* source;
+  } catch (error) {
+    throw map(error);
+  }
 }
 
 /**

@@ -15,6 +15,8 @@ const PUBLIC_METHODS: ReadonlySet<string> = new Set([KvServiceMethodNames.login]
 const METHOD_KINDS: ReadonlyMap<string, RequestKind> = new Map<string, RequestKind>([
   [KvServiceMethodNames.readSecureMessage, "read"],
   [KvServiceMethodNames.writeSecureMessage, "write"],
+  // A watch spends one read token when it opens, whatever it then receives.
+  [KvServiceMethodNames.watchSecureMessage, "read"],
 ]);
 
 /** What the KvService interceptors use. */

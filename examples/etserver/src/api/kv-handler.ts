@@ -4,9 +4,11 @@ import {
   type KvService,
   type LoginRequest,
   type ReadSecureMessageRequest,
+  type WatchSecureMessageRequest,
   type WriteSecureMessageRequest,
 } from "@dora/tiger/kv/v1";
 import type { ReadUseCase, WriteUseCase } from "../app/kv.js";
+import type { WatchUseCase } from "../app/watch.js";
 import type { LoginUseCase } from "../app/login.js";
 import { callerOf } from "./caller.js";
 import { scopeOf } from "./call-scope.js";
@@ -28,6 +30,7 @@ export class KvHandler implements KvService {
     private readonly loginUseCase: LoginUseCase,
     private readonly writeUseCase: WriteUseCase,
     private readonly readUseCase: ReadUseCase,
+    private readonly watchUseCase: WatchUseCase,
   ) {}
 
   /** Login: status 1000 for a wrong username or password, else a fresh token. */
@@ -48,5 +51,22 @@ export class KvHandler implements KvService {
     const value = await this.readUseCase.execute(callerOf(context.values), request.key, scopeOf(context));
     if (value === undefined) return { status: { code: Status.KEY_NOT_EXIST, message: KEY_NOT_EXIST_MESSAGE }, value: "" };
     return { status: { code: Status.OK, message: "ok" }, value };
+  }
+
+  /**
+   * WatchSecureMessage: `{key, value}` for each value written to the caller's
+   * key after the watch opened, until the client cancels or the watch fails
+   * (a bound, the store's feed lost, shutdown). The runtime pulls the next
+   * value only once the client has credit for it, so a slow client leaves
+   * values in the watch's bounded queue.
+   */
+  async *watchSecureMessage(request: WatchSecureMessageRequest, context: HandlerContext) {
+    const watcher = { username: callerOf(context.values), connection: `${context.peer.address}:${context.peer.port}` };
+    const watch = await this.watchUseCase.execute(watcher, request.key, scopeOf(context));
+    try {
+      for await (const value of watch) yield { key: request.key, value };
+    } finally {
+      watch.close();
+    }
   }
 }

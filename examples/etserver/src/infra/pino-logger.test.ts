@@ -4,7 +4,8 @@ import { createKvServiceClient, registerKvService, type KvService } from "@dora/
 import type { Pool } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { failureOf, startInProcess, testConfig } from "../test-helpers/etserver.js";
-import { dropTestDatabase, freePort, PrivateRedis, testNamespace } from "../test-helpers/stores.js";
+import { freePort } from "../test-helpers/processes.js";
+import { dropTestDatabase, PrivateRedis, testNamespace } from "../test-helpers/stores.js";
 import { migrate } from "./mysql/migrate.js";
 import { createMysqlPool } from "./mysql/mysql-pool.js";
 import { hashPassword } from "./password-hash.js";
@@ -49,6 +50,17 @@ describe("etserver's pino log", () => {
     expect(logged?.["message"]).toBe("the handler broke: detail-4711");
     expect(logged?.["stack"]).toMatch(/^RangeError: the handler broke: detail-4711\n\s+at /);
     expect(logged?.["stack"]).toContain("pino-logger.test.ts");
+  });
+
+  it("keeps an error given as text as that text: a connection's close reason, a TLS handshake failure", () => {
+    const sink = capture();
+    const logger = createPinoLogger("debug", sink);
+    logger.debug("connection closed", { peer: "127.0.0.1", error: "a frame was not completed within 300 ms (12 bytes received)" });
+    logger.debug("tls handshake failed", { err: "wrong version number" });
+    expect(sink.records().map((r) => [r["msg"], r["error"] ?? r["err"]])).toEqual([
+      ["connection closed", "a frame was not completed within 300 ms (12 bytes received)"],
+      ["tls handshake failed", "wrong version number"],
+    ]);
   });
 
   it("serializes an error's cause chain and code but not the request data a library attaches to it", () => {

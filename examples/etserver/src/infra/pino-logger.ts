@@ -1,11 +1,8 @@
 import pino from "pino";
-import type { Logger } from "@dora/runtime";
+import type { Logger, LogLevel } from "@dora/runtime";
 
 /** The fields a runtime Logger call carries. */
 type LogFields = Readonly<Record<string, unknown>>;
-
-/** Log levels etserver accepts (`log.level`). */
-export type EtserverLogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
 /** What etserver logs through: the runtime's Logger shape, plus the pino instance for flushing. */
 export interface EtserverLogger extends Logger {
@@ -47,6 +44,15 @@ export function serializeError(error: Error): LoggedError {
   };
 }
 
+/**
+ * The `err` / `error` field as logged: an Error through {@link serializeError};
+ * anything else (the runtime logs a close reason as text, a handler failure as
+ * name, message and stack) as it is — pino's err serializer would write text as `{}`.
+ */
+function serializeLogged(value: unknown): unknown {
+  return value instanceof Error ? serializeError(value) : value;
+}
+
 /** `fields` with every Error value serialized by {@link serializeError}; pino would write an Error under any key but `err` as `{}`. */
 function withSerializedErrors(fields: LogFields | undefined): Record<string, unknown> {
   if (fields === undefined) return {};
@@ -70,8 +76,8 @@ function withSerializedErrors(fields: LogFields | undefined): Record<string, unk
  *
  * @param destination where records go; default stderr, written synchronously.
  */
-export function createPinoLogger(level: EtserverLogLevel, destination: pino.DestinationStream = pino.destination({ fd: 2, sync: true })): EtserverLogger {
-  const logger = pino({ level, base: { pid: process.pid, name: "etserver" }, serializers: { err: serializeError, error: serializeError } }, destination);
+export function createPinoLogger(level: LogLevel, destination: pino.DestinationStream = pino.destination({ fd: 2, sync: true })): EtserverLogger {
+  const logger = pino({ level, base: { pid: process.pid, name: "etserver" }, serializers: { err: serializeLogged, error: serializeLogged } }, destination);
   return {
     pino: logger,
     debug: (msg, fields) => logger.debug(withSerializedErrors(fields), msg),

@@ -5,7 +5,8 @@ import { SHUTTING_DOWN_MESSAGE, WatchUseCase, type ValueWatch, type Watcher } fr
 import { ShuttingDownError, StoreUnavailableError, WatchLimitError } from "../domain/errors.js";
 import { DEFAULT_KV_LIMITS, type ValueRepository } from "../domain/kvstore.js";
 import { DEFAULT_WATCH_LIMITS, type ValueFeed, type WatchLimits } from "../domain/watch.js";
-import { deleteTestKeys, freePort, PrivateRedis, SHARED_REDIS_URL, testNamespace } from "../test-helpers/stores.js";
+import { freePort } from "../test-helpers/processes.js";
+import { deleteTestKeys, PrivateRedis, SHARED_REDIS_URL, testNamespace } from "../test-helpers/stores.js";
 import { MemoryValueFeed } from "./memory/memory-value-feed.js";
 import { MemoryValueRepository } from "./memory/memory-value-repository.js";
 import { connectRedis, connectRedisSubscriber, waitForRedis } from "./redis/redis-connection.js";

@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, expect, it } from "vitest";
 import { watchEtserver, type ChildServer } from "./etserver.js";
+import { environmentWithout, runToCompletion, type ProcessResult } from "./processes.js";
 
 /**
  * Runs the commands a markdown page shows, so that the page and the
@@ -108,11 +109,7 @@ export function shapeOf(text: string): string {
 }
 
 /** What one command did. */
-export interface CommandResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type CommandResult = ProcessResult;
 
 const SHELL_PRELUDE = `
 set -o pipefail
@@ -141,10 +138,8 @@ export interface DocEnvironment {
 }
 
 function shellEnv(environment: DocEnvironment): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (!/^(ETSERVER_|ETCLIENT_)/.test(key) && value !== undefined) env[key] = value;
   return {
-    ...env,
+    ...environmentWithout(/^(ETSERVER_|ETCLIENT_)/),
     ...environment.env,
     REPO: repo,
     ETSERVER_BIN: path.join(repo, "examples/etserver/bin/etserver.js"),
@@ -154,18 +149,7 @@ function shellEnv(environment: DocEnvironment): Record<string, string> {
 
 /** Runs one command to completion (killed after `killAfterMs`). */
 export function runDocCommand(command: string, environment: DocEnvironment, killAfterMs = 60_000): Promise<CommandResult> {
-  const child = spawn("bash", ["-c", `${SHELL_PRELUDE}\n${command}`], { cwd: environment.cwd, env: shellEnv(environment), stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const killer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
-  return new Promise((resolve) =>
-    child.once("close", (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+  return runToCompletion("bash", ["-c", `${SHELL_PRELUDE}\n${command}`], { cwd: environment.cwd, env: shellEnv(environment), killAfterMs });
 }
 
 /** True for `npx etserver …` that serves (not migrate, seed or --help). */

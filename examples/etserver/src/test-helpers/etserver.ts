@@ -6,6 +6,7 @@ import { createClient, DoraError, type ClientOptions } from "@dora/runtime";
 import { createKvServiceClient } from "@dora/tiger/kv/v1";
 import { createEtserver } from "../compose.js";
 import type { Clock } from "../domain/clock.js";
+import { environmentWithout, runToCompletion, type ProcessResult } from "./processes.js";
 import { etserverConfigSchema, type EtserverConfig } from "../infra/config/etserver-config.js";
 import { createPinoLogger, type EtserverLogger } from "../infra/pino-logger.js";
 
@@ -29,6 +30,10 @@ export interface InProcessServer {
   readonly kv: ReturnType<typeof createKvServiceClient>;
   /** Another client on the same server, e.g. without metadata defaults. */
   client(options?: Partial<ClientOptions>): { kv: ReturnType<typeof createKvServiceClient>; close(): Promise<void> };
+  /** Watches open in the server (WatchSecureMessage). */
+  openWatches(): number;
+  /** Shuts the server down while its clients stay open (to see what shutdown does to their calls). */
+  closeServer(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,13 +60,17 @@ export async function startInProcess(config: EtserverConfig, options: StartOptio
     return { kv: createKvServiceClient(raw), close: () => raw.close() };
   };
   const main = client();
+  let closing: Promise<void> | undefined;
+  const closeServer = () => (closing ??= etserver.close());
   return {
     address,
     kv: main.kv,
     client,
+    openWatches: () => etserver.watches.openCount,
+    closeServer,
     async close() {
       await Promise.all(clients.map((c) => c.close()));
-      await etserver.close();
+      await closeServer();
     },
   };
 }
@@ -117,30 +126,12 @@ export function watchEtserver(child: ChildProcessByStdio<null, Readable, Readabl
 
 /** Runs `etserver serve ...args` and waits for `etserver listening on HOST:PORT`. */
 export function spawnEtserver(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<ChildServer> {
-  return watchEtserver(spawn(process.execPath, [ETSERVER_BIN, ...args], { cwd: options.cwd, env: { ...cleanEnv(), ...options.env }, stdio: ["ignore", "pipe", "pipe"] }));
+  return watchEtserver(spawn(process.execPath, [ETSERVER_BIN, ...args], { cwd: options.cwd, env: { ...environmentWithout(/^ETSERVER_/), ...options.env }, stdio: ["ignore", "pipe", "pipe"] }));
 }
 
-/** Runs the bin to completion. */
-export function runEtserver(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [ETSERVER_BIN, ...args], { cwd: options.cwd, env: { ...cleanEnv(), ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const killer = setTimeout(() => child.kill("SIGKILL"), 25_000);
-  return new Promise((resolve) =>
-    child.once("close", (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-}
-
-/** The environment without ETSERVER_* variables, so only a test's own settings apply. */
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("ETSERVER_") && value !== undefined) env[key] = value;
-  return env;
+/** Runs the bin to completion (killed after 25 s). */
+export function runEtserver(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<ProcessResult> {
+  return runToCompletion(process.execPath, [ETSERVER_BIN, ...args], { cwd: options.cwd, env: { ...environmentWithout(/^ETSERVER_/), ...options.env }, killAfterMs: 25_000 });
 }
 
 /** Retries `attempt` every 100 ms until it resolves or `timeoutMs` passes. */

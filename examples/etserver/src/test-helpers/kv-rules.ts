@@ -2,13 +2,18 @@ import { Code, DoraError } from "@dora/runtime";
 import { Code as Status } from "@dora/tiger/kv/v1";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EtserverConfig } from "../infra/config/etserver-config.js";
-import { startInProcess, type InProcessServer } from "./etserver.js";
+import { eventually, startInProcess, type InProcessServer } from "./etserver.js";
 import { ManualClock } from "./manual-clock.js";
 
 /** How a store-specific test file prepares one server's configuration. */
 export interface RuleSuiteStore {
   /** Label in test names, e.g. "memory". */
   readonly label: string;
+  /**
+   * Whose clock refills the token buckets: etserver's (the memory store, so a
+   * test can drive it with a ManualClock) or Redis's (`TIME` in the Lua script).
+   */
+  readonly bucketClock: "etserver" | "redis";
   /** Prepares the store (database, seeded users 1..30) and returns a config factory. */
   setup(): Promise<{ config: (overrides?: Record<string, unknown>) => EtserverConfig; cleanup(): Promise<void> }>;
 }
@@ -107,18 +112,19 @@ export function defineKvRuleTests(store: RuleSuiteStore): void {
     });
 
     it("checks key and value sizes: key 1..4096 bytes, value up to 60 KiB", async () => {
-      const user = "28"; // write quota 31/s: burst 3, enough for the writes below once refilled
-      const token = await login(user);
-      const write = (key: string, value: string) => server.kv.writeSecureMessage({ key, value }, meta(user, token));
-      expect((await codeOf(write("", "v"))).code).toBe(Code.BadRequest);
-      expect(await codeOf(write("k".repeat(4097), "v"))).toEqual({ code: Code.BadRequest, message: "key is 4097 bytes, more than 4096" });
-      expect((await codeOf(server.kv.readSecureMessage({ key: "k".repeat(4097) }, meta(user, token)))).code).toBe(Code.BadRequest);
-      expect(await codeOf(write("big", "v".repeat(61_441)))).toEqual({ code: Code.BadRequest, message: "value is 61441 bytes, more than 61440" });
-      await new Promise((r) => setTimeout(r, 200));
+      // Write quotas 31/s and 30/s: a burst of 3 each, so neither user waits for a refill.
+      const refused = "28";
+      const accepted = "27";
+      const tokens: Record<string, string> = { [refused]: await login(refused), [accepted]: await login(accepted) };
+      const write = (user: string, key: string, value: string) => server.kv.writeSecureMessage({ key, value }, meta(user, tokens[user] ?? ""));
+      expect((await codeOf(write(refused, "", "v"))).code).toBe(Code.BadRequest);
+      expect(await codeOf(write(refused, "k".repeat(4097), "v"))).toEqual({ code: Code.BadRequest, message: "key is 4097 bytes, more than 4096" });
+      expect((await codeOf(server.kv.readSecureMessage({ key: "k".repeat(4097) }, meta(refused, tokens[refused] ?? "")))).code).toBe(Code.BadRequest);
+      expect(await codeOf(write(refused, "big", "v".repeat(61_441)))).toEqual({ code: Code.BadRequest, message: "value is 61441 bytes, more than 61440" });
       // The original etclient's 2000-byte key with the largest value.
-      await expect(write("c".repeat(2000), "v".repeat(61_440))).resolves.toMatchObject({ key: "c".repeat(2000) });
-      expect((await server.kv.readSecureMessage({ key: "c".repeat(2000) }, meta(user, token))).value).toHaveLength(61_440);
-      await expect(write("k".repeat(4096), "v")).resolves.toMatchObject({ key: "k".repeat(4096) });
+      await expect(write(accepted, "c".repeat(2000), "v".repeat(61_440))).resolves.toMatchObject({ key: "c".repeat(2000) });
+      expect((await server.kv.readSecureMessage({ key: "c".repeat(2000) }, meta(accepted, tokens[accepted] ?? ""))).value).toHaveLength(61_440);
+      await expect(write(accepted, "k".repeat(4096), "v")).resolves.toMatchObject({ key: "k".repeat(4096) });
     });
 
     it("rate-limits each user after authentication, reads and writes separately", async () => {
@@ -139,12 +145,28 @@ export function defineKvRuleTests(store: RuleSuiteStore): void {
       await expect(server.kv.writeSecureMessage({ key: "a", value: "v" }, meta("10", token))).resolves.toBeDefined();
     });
 
-    it("refills the bucket at the quota rate", async () => {
-      const token = await login("11"); // write quota 14/s → burst 1, one token per ~72 ms
+    it.runIf(store.bucketClock === "etserver")("refills the bucket at the quota rate, on etserver's clock", async () => {
+      const clock = new ManualClock();
+      const timed = await startInProcess(env.config(), { clock });
+      try {
+        const { token } = await timed.kv.login({ username: "11", password: "11" }); // write quota 14/s → burst 1, one token per 71.4 ms
+        const write = (value: string) => timed.kv.writeSecureMessage({ key: "a", value }, meta("11", token));
+        await write("1");
+        expect(await codeOf(write("2"))).toEqual({ code: Code.Unavailable, message: "rate limit" });
+        clock.advance(71);
+        expect(await codeOf(write("3"))).toEqual({ code: Code.Unavailable, message: "rate limit" });
+        clock.advance(1);
+        await expect(write("4")).resolves.toBeDefined();
+      } finally {
+        await timed.close();
+      }
+    });
+
+    it.runIf(store.bucketClock === "redis")("refills the bucket on Redis's clock", async () => {
+      const token = await login("11"); // write quota 14/s → burst 1, one token per 71.4 ms
       await server.kv.writeSecureMessage({ key: "a", value: "1" }, meta("11", token));
       expect((await codeOf(server.kv.writeSecureMessage({ key: "a", value: "2" }, meta("11", token)))).code).toBe(Code.Unavailable);
-      await new Promise((r) => setTimeout(r, 150));
-      await expect(server.kv.writeSecureMessage({ key: "a", value: "3" }, meta("11", token))).resolves.toBeDefined();
+      await expect(eventually(() => server.kv.writeSecureMessage({ key: "a", value: "3" }, meta("11", token)))).resolves.toBeDefined();
     });
 
     it("expires sessions after session.ttlSeconds", async () => {

@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import { Redis } from "ioredis";
 import mysql from "mysql2/promise";
 
@@ -42,16 +41,6 @@ export async function deleteTestKeys(keyPrefix: string, url = SHARED_REDIS_URL):
   } finally {
     redis.disconnect();
   }
-}
-
-/** A TCP port on 127.0.0.1 that nothing listens on (bound, then released). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
 }
 
 /** A private redis-server on its own port, which a test may stop and start again. */

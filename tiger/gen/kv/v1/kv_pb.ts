@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kv/v1/kv.proto.
  */
 export const file_kv_v1_kv: GenFile = /*@__PURE__*/
-  fileDesc("Cg5rdi92MS9rdi5wcm90bxIFa3YudjEiNAoGU3RhdHVzEhkKBGNvZGUYASABKA4yCy5rdi52MS5Db2RlEg8KB21lc3NhZ2UYAiABKAkiMgoMTG9naW5SZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIj0KDUxvZ2luUmVzcG9uc2USHQoGc3RhdHVzGAEgASgLMg0ua3YudjEuU3RhdHVzEg0KBXRva2VuGAIgASgJIjcKGVdyaXRlU2VjdXJlTWVzc2FnZVJlcXVlc3QSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJIjgKGldyaXRlU2VjdXJlTWVzc2FnZVJlc3BvbnNlEgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCSInChhSZWFkU2VjdXJlTWVzc2FnZVJlcXVlc3QSCwoDa2V5GAEgASgJIkkKGVJlYWRTZWN1cmVNZXNzYWdlUmVzcG9uc2USHQoGc3RhdHVzGAEgASgLMg0ua3YudjEuU3RhdHVzEg0KBXZhbHVlGAIgASgJIigKGVdhdGNoU2VjdXJlTWVzc2FnZVJlcXVlc3QSCwoDa2V5GAEgASgJIjgKGldhdGNoU2VjdXJlTWVzc2FnZVJlc3BvbnNlEgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCSpHCgRDb2RlEgYKAk9LEAASIwoeSU5DT1JSRUNUX1VTRVJOQU1FX09SX1BBU1NXT1JEEOgHEhIKDUtFWV9OT1RfRVhJU1QQ6Qcy8gEKCUt2U2VydmljZRIyCgVMb2dpbhITLmt2LnYxLkxvZ2luUmVxdWVzdBoULmt2LnYxLkxvZ2luUmVzcG9uc2USWQoSV3JpdGVTZWN1cmVNZXNzYWdlEiAua3YudjEuV3JpdGVTZWN1cmVNZXNzYWdlUmVxdWVzdBohLmt2LnYxLldyaXRlU2VjdXJlTWVzc2FnZVJlc3BvbnNlElYKEVJlYWRTZWN1cmVNZXNzYWdlEh8ua3YudjEuUmVhZFNlY3VyZU1lc3NhZ2VSZXF1ZXN0GiAua3YudjEuUmVhZFNlY3VyZU1lc3NhZ2VSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("Cg5rdi92MS9rdi5wcm90bxIFa3YudjEiNAoGU3RhdHVzEhkKBGNvZGUYASABKA4yCy5rdi52MS5Db2RlEg8KB21lc3NhZ2UYAiABKAkiMgoMTG9naW5SZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIj0KDUxvZ2luUmVzcG9uc2USHQoGc3RhdHVzGAEgASgLMg0ua3YudjEuU3RhdHVzEg0KBXRva2VuGAIgASgJIjcKGVdyaXRlU2VjdXJlTWVzc2FnZVJlcXVlc3QSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJIjgKGldyaXRlU2VjdXJlTWVzc2FnZVJlc3BvbnNlEgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCSInChhSZWFkU2VjdXJlTWVzc2FnZVJlcXVlc3QSCwoDa2V5GAEgASgJIkkKGVJlYWRTZWN1cmVNZXNzYWdlUmVzcG9uc2USHQoGc3RhdHVzGAEgASgLMg0ua3YudjEuU3RhdHVzEg0KBXZhbHVlGAIgASgJIigKGVdhdGNoU2VjdXJlTWVzc2FnZVJlcXVlc3QSCwoDa2V5GAEgASgJIjgKGldhdGNoU2VjdXJlTWVzc2FnZVJlc3BvbnNlEgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCSpHCgRDb2RlEgYKAk9LEAASIwoeSU5DT1JSRUNUX1VTRVJOQU1FX09SX1BBU1NXT1JEEOgHEhIKDUtFWV9OT1RfRVhJU1QQ6QcyzwIKCUt2U2VydmljZRIyCgVMb2dpbhITLmt2LnYxLkxvZ2luUmVxdWVzdBoULmt2LnYxLkxvZ2luUmVzcG9uc2USWQoSV3JpdGVTZWN1cmVNZXNzYWdlEiAua3YudjEuV3JpdGVTZWN1cmVNZXNzYWdlUmVxdWVzdBohLmt2LnYxLldyaXRlU2VjdXJlTWVzc2FnZVJlc3BvbnNlElYKEVJlYWRTZWN1cmVNZXNzYWdlEh8ua3YudjEuUmVhZFNlY3VyZU1lc3NhZ2VSZXF1ZXN0GiAua3YudjEuUmVhZFNlY3VyZU1lc3NhZ2VSZXNwb25zZRJbChJXYXRjaFNlY3VyZU1lc3NhZ2USIC5rdi52MS5XYXRjaFNlY3VyZU1lc3NhZ2VSZXF1ZXN0GiEua3YudjEuV2F0Y2hTZWN1cmVNZXNzYWdlUmVzcG9uc2UwAWIGcHJvdG8z");
 
 /**
  * A business status: a code and a human-readable message.
@@ -263,8 +263,8 @@ export const CodeSchema: GenEnum<Code> = /*@__PURE__*/
 
 /**
  * KvService stores string values under string keys, per user. Login returns a
- * session token; ReadSecureMessage and WriteSecureMessage need the request
- * metadata `username` and `token`.
+ * session token; ReadSecureMessage, WriteSecureMessage and WatchSecureMessage
+ * need the request metadata `username` and `token`.
  *
  * @generated from service kv.v1.KvService
  */
@@ -301,6 +301,19 @@ export const KvService: GenService<{
     methodKind: "unary";
     input: typeof ReadSecureMessageRequestSchema;
     output: typeof ReadSecureMessageResponseSchema;
+  },
+  /**
+   * WatchSecureMessage streams each value written to `key` in the caller's
+   * namespace after the watch opened, in write order, whichever server
+   * instance took the write, until the caller cancels. A dora streaming
+   * extension: dora v2 Go peers, which make unary calls only, never see it.
+   *
+   * @generated from rpc kv.v1.KvService.WatchSecureMessage
+   */
+  watchSecureMessage: {
+    methodKind: "server_streaming";
+    input: typeof WatchSecureMessageRequestSchema;
+    output: typeof WatchSecureMessageResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_kv_v1_kv, 0);

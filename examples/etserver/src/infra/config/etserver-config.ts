@@ -1,4 +1,4 @@
-import { ConfigError, findConfigFile, loadConfig } from "@dora/runtime/config";
+import { ConfigError, findConfigFile, loadConfig, LOG_LEVELS, parseHostPort } from "@dora/runtime/config";
 import { z } from "zod";
 import { DEFAULT_KV_LIMITS } from "../../domain/kvstore.js";
 import { DEFAULT_WATCH_LIMITS } from "../../domain/watch.js";
@@ -10,18 +10,10 @@ import { DEFAULT_WATCH_LIMITS } from "../../domain/watch.js";
 
 export { ConfigError, findConfigFile };
 
-/** True for `HOST:PORT` (port 0..65535; `[v6]:PORT` allowed). */
-export function isListenAddress(value: string): boolean {
-  return parseHostPort(value) !== undefined;
-}
-
-/** Splits `HOST:PORT` / `[v6]:PORT`; undefined when malformed. */
-export function parseHostPort(value: string): { host: string; port: number } | undefined {
-  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(value);
-  if (match === null) return undefined;
-  const port = Number(match[3]);
-  if (port > 65535) return undefined;
-  return { host: match[1] ?? match[2] ?? "", port };
+/** The address etserver listens on: `HOST:PORT` with a host and a port of 0..65535 (`[v6]:PORT` allowed); undefined when malformed. */
+export function parseListenAddress(value: string): { host: string; port: number } | undefined {
+  const address = parseHostPort(value);
+  return address === undefined || address.host === "" ? undefined : address;
 }
 
 const fileName = z.string().min(1, "must not be empty");
@@ -40,7 +32,7 @@ export const etserverConfigSchema = z
     server: z
       .strictObject({
         /** `HOST:PORT` to listen on; port 0 picks a free port. Default 127.0.0.1:8443. */
-        listenAddress: z.string().refine(isListenAddress, "expected HOST:PORT with a port from 0 to 65535").default("127.0.0.1:8443"),
+        listenAddress: z.string().refine((value) => parseListenAddress(value) !== undefined, "expected HOST:PORT with a port from 0 to 65535").default("127.0.0.1:8443"),
         /** Serve TLS with client-certificate verification (mutual TLS). Default false. */
         enableTls: z.boolean().default(false),
         /** PEM server certificate. Default certs/server.pem. */
@@ -65,7 +57,7 @@ export const etserverConfigSchema = z
         keepaliveTimeoutMs: z.number().int().min(1).max(2 ** 31 - 1).default(20_000),
       })
       .prefault({}),
-    log: z.strictObject({ level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info") }).prefault({}),
+    log: z.strictObject({ level: z.enum(LOG_LEVELS).default("info") }).prefault({}),
     store: z.enum(["memory", "mysql"]).default("memory"),
     memory: z.strictObject({ users: z.number().int().min(0).max(1e9).default(1_000_001) }).prefault({}),
     mysql: z
