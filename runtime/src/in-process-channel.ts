@@ -2,7 +2,9 @@
  * Two frame channels joined in memory: what an in-process client and the
  * server it calls use instead of a socket. Frames still go through the frame
  * decoder (size limit included), PINGs are answered, and frames are
- * delivered on a later tick, in order, as a socket would deliver them.
+ * delivered in order on a later turn of the event loop (`setImmediate`, in
+ * batches), as a socket's reads arrive: a stream that never ends cannot keep
+ * timers and I/O from running, as microtask or `nextTick` delivery would.
  * Internal module.
  */
 import type { FrameChannel, FrameListener } from "./frame-channel.js";
@@ -15,6 +17,11 @@ export class InProcessChannel implements FrameChannel {
   /** The other end, once joined. */
   other: InProcessChannel | undefined;
   private readonly decoder: FrameDecoder;
+  /** Frames written and not delivered yet, in order. */
+  private pending: Buffer[] = [];
+  private scheduled = false;
+  /** `end()` was called: both ends close once the pending frames are delivered. */
+  private ending = false;
 
   constructor(
     private readonly listener: FrameListener,
@@ -24,12 +31,16 @@ export class InProcessChannel implements FrameChannel {
   }
 
   write(frame: Buffer): void {
-    if (!this.closed && this.other !== undefined) process.nextTick(deliver, this.other, frame);
+    if (this.closed || this.ending || this.other === undefined) return;
+    this.pending.push(frame);
+    this.schedule();
   }
 
   end(): void {
     // After the frames already written, like a socket's FIN.
-    if (!this.closed) process.nextTick(closeBoth, this, undefined);
+    if (this.closed || this.ending) return;
+    this.ending = true;
+    this.schedule();
   }
 
   destroy(error?: Error): void {
@@ -57,6 +68,22 @@ export class InProcessChannel implements FrameChannel {
     process.nextTick(() => this.listener.onClose(error));
   }
 
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
+
+  /** Delivers the frames written since the last turn, then closes when `end()` was called. */
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const frames = this.pending;
+    this.pending = [];
+    const other = this.other;
+    if (other !== undefined) for (const frame of frames) other.receive(frame);
+    if (this.ending) closeBoth(this, undefined);
+  };
+
   private readonly onDecodedFrame = (type: number, flags: number, streamId: number, payload: Buffer): void => {
     if (this.closed) return;
     if (type === FRAME_PING && (flags & FLAG_ACK) === 0) this.write(pingFrame(streamId, true));
@@ -68,10 +95,6 @@ export class InProcessChannel implements FrameChannel {
 export function joinChannels(a: InProcessChannel, b: InProcessChannel): void {
   a.other = b;
   b.other = a;
-}
-
-function deliver(to: InProcessChannel, frame: Buffer): void {
-  to.receive(frame);
 }
 
 /** Closes both ends: `end`'s listener hears `error`, the other end a clean close. */

@@ -10,6 +10,7 @@ import { createServer } from "./server.js";
 import type { ServerOptions } from "./server-options.js";
 import { EchoService, method, type EchoRequest } from "./test-helpers/echo-service.js";
 import { Gate } from "./test-helpers/harness.js";
+import { Down, StreamService, type Item } from "./test-helpers/stream-service.js";
 
 const Echo = method(EchoService, "Echo");
 const Fail = method(EchoService, "Fail");
@@ -137,5 +138,43 @@ describe("in-process client", () => {
   it("refuses a server it cannot reach into", () => {
     const fake = { register: () => fake, use: () => fake, listen: () => Promise.resolve({ host: "", port: 0 }), address: () => undefined, close: () => Promise.resolve() };
     expect(() => createInProcessClient(fake)).toThrow("createInProcessClient: server must be made by createServer");
+  });
+
+  it("carries streams: messages in order, backpressure, cancellation, and Unavailable after the server's grace period", async () => {
+    let produced = 0;
+    let signal!: AbortSignal;
+    const s = createServer({ logger: silentLogger, closeGraceMs: 20 });
+    s.register(StreamService, {
+      async *down(req: Item, ctx: HandlerContext) {
+        signal = ctx.signal;
+        const blob = new Uint8Array(8 * 1024);
+        for (let n = 0; req.n === 0 || n < req.n; n++) {
+          produced++;
+          yield { n, blob };
+        }
+      },
+    });
+    const client = createInProcessClient(s);
+    const got: number[] = [];
+    for await (const item of client.serverStream(Down, { n: 100 })) got.push(item.n);
+    expect(got).toEqual(Array.from({ length: 100 }, (_, n) => n));
+
+    // A reader that stops: the producer stops after one window (8 messages of 8 KiB), then break cancels it.
+    produced = 0;
+    const it = client.serverStream(Down, {})[Symbol.asyncIterator]();
+    await it.next();
+    while (produced < 8) await new Promise((r) => setImmediate(r));
+    await client.unary(method(EchoService, "Echo"), {}).catch(() => undefined);
+    expect(produced).toBe(8);
+    await it.return!();
+    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve())));
+
+    const open = client.serverStream(Down, { n: 0 })[Symbol.asyncIterator]();
+    await open.next();
+    const closing = s.close();
+    await expect((async () => {
+      for (;;) if ((await open.next()).done === true) return;
+    })()).rejects.toMatchObject({ code: Code.Unavailable });
+    await closing;
   });
 });

@@ -2,21 +2,15 @@
  * etclient's entry point (the bin shim imports this module): runs
  * {@link main} on the process's arguments and sets the exit code.
  */
-import fs from "node:fs";
-import path from "node:path";
+import { processSurroundings } from "@dora/runtime/config";
 import { hideBin } from "yargs/helpers";
 import { main } from "./main.js";
-
-const script = process.argv[1];
-const executableDir = script === undefined ? process.cwd() : path.dirname(fs.realpathSync(script));
 
 const code = await main(hideBin(process.argv), {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   stderr: process.stderr,
-  env: process.env,
-  cwd: process.cwd(),
-  executableDir,
+  ...processSurroundings(),
   interrupts() {
     const interrupted = new AbortController();
     for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -1,4 +1,5 @@
 import { Code, DoraError } from "@dora/runtime";
+import type { ConfigSurroundings } from "@dora/runtime/config";
 import { CommandFailure } from "./app/command-failure.js";
 import { KvCommands } from "./app/kv-commands.js";
 import { LetterPayloadApi } from "./app/letter-payload.js";
@@ -16,17 +17,13 @@ import { connectKv, resolveClientOptions, type KvConnection } from "./infra/kv-c
 export const ExitCode = { Ok: 0, Failure: 1, Usage: 2 } as const;
 
 /** The process surroundings `main` uses, so it can run in tests without a child process. */
-export interface MainIo {
+export interface MainIo extends ConfigSurroundings {
   /** Prints one line on stdout. */
   out(line: string): void;
   /** Prints one line on stderr. */
   err(line: string): void;
   /** stderr as a stream, for the benchmark's progress bar; the bar is shown only when it is a TTY. */
   readonly stderr: NodeJS.WriteStream;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly cwd: string;
-  /** Directory of the executable, searched first for config.yaml. */
-  readonly executableDir: string;
   /**
    * Makes SIGINT and SIGTERM a request to stop instead of an abrupt exit: the
    * returned signal aborts on the first one. Called only by commands that run

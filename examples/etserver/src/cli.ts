@@ -3,13 +3,9 @@
  * {@link main} on the process's arguments, stops gracefully on SIGINT or
  * SIGTERM, and sets the exit code.
  */
-import fs from "node:fs";
-import path from "node:path";
+import { processSurroundings } from "@dora/runtime/config";
 import { hideBin } from "yargs/helpers";
 import { main } from "./main.js";
-
-const script = process.argv[1];
-const executableDir = script === undefined ? process.cwd() : path.dirname(fs.realpathSync(script));
 
 const stopSignal = new Promise<string>((resolve) => {
   const stop = (signal: NodeJS.Signals) => {
@@ -25,9 +21,7 @@ const code = await main(hideBin(process.argv), {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   stderr: process.stderr,
-  env: process.env,
-  cwd: process.cwd(),
-  executableDir,
+  ...processSurroundings(),
   stopSignal,
 });
 process.exitCode = code;

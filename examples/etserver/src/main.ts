@@ -1,4 +1,5 @@
 import cluster from "node:cluster";
+import type { ConfigSurroundings } from "@dora/runtime/config";
 import { COMMON_OPTIONS, parseArgs, SERVE_OPTIONS } from "./cli/parse-args.js";
 import { createEtserver, type Etserver } from "./compose.js";
 import { ConfigError, loadEtserverConfig, type EtserverConfig, type FlagOverride } from "./infra/config/etserver-config.js";
@@ -10,19 +11,13 @@ import { createPinoLogger } from "./infra/pino-logger.js";
 import { StoreMisconfiguredError } from "./infra/store-readiness.js";
 
 /** What {@link main} talks to; the bin passes the process's own. */
-export interface MainIo {
+export interface MainIo extends ConfigSurroundings {
   /** Writes one line to stdout. */
   out(line: string): void;
   /** Writes one line to stderr. */
   err(line: string): void;
   /** stderr as a stream, for the seed progress bar. */
   readonly stderr: NodeJS.WriteStream;
-  /** Environment (ETSERVER_* overrides). */
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** Working directory. */
-  readonly cwd: string;
-  /** Directory of the executable, searched first for config.yaml. */
-  readonly executableDir: string;
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
   readonly stopSignal: Promise<string>;
 }

@@ -25,6 +25,7 @@ import type { z } from "zod";
 import { ConfigError } from "./config-error.js";
 
 export { ConfigError };
+export { processSurroundings, type ConfigSurroundings } from "./surroundings.js";
 export { readTlsFiles, type ReadTlsFilesOptions, type TlsFileContents, type TlsFileNames, type TlsFilePaths } from "./tls-files.js";
 export { parseHostPort, type HostPort } from "../host-port.js";
 export { LOG_LEVELS, type LogLevel } from "../logger.js";

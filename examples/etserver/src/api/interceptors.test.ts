@@ -44,6 +44,9 @@ function chain() {
     login: async () => ({ token: "handled" }),
     readSecureMessage: async (_req, context) => ({ value: answer(context.values) }),
     writeSecureMessage: async (_req, context) => ({ value: answer(context.values) }),
+    async *watchSecureMessage(_req, context) {
+      yield { value: answer(context.values) };
+    },
   });
   return { sessions, limiter, seen, state, kv: createKvServiceClient(createInProcessClient(server)) };
 }

@@ -43,6 +43,7 @@ describe("etserver config", () => {
     expect(config.loginLimiter).toEqual({ maxFailuresPerUser: 10, maxFailuresPerPeer: 100, windowSeconds: 300 });
     expect(config.session.ttlSeconds).toBe(86_400);
     expect(config.limits).toEqual({ maxKeyBytes: 4096, maxValueBytes: 61_440 });
+    expect(config.watch).toEqual({ maxPerUser: 16, maxPerConnection: 64, maxPerProcess: 10_000, maxQueuedMessages: 64 });
     expect(config.server.certFile).toBe(path.join(exeDir, "certs/server.pem"));
   });
 
@@ -58,6 +59,8 @@ describe("etserver config", () => {
     expect(errorOf({ ...base, file })).toMatch(new RegExp(`^config ${file}: server.workers: .*>=1`));
     const quota = write("quota.yaml", "quota: { fixed: 0 }\n");
     expect(errorOf({ ...base, file: quota })).toMatch(/quota.fixed/);
+    const watch = write("watch.yaml", "watch: { maxQueuedMessages: 0 }\n");
+    expect(errorOf({ ...base, file: watch })).toMatch(new RegExp(`^config ${watch}: watch.maxQueuedMessages: .*>=1`));
   });
 
   it("rejects quota.source mysql with the memory store, and workers > 1 with the memory store", () => {
