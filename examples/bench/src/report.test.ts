@@ -105,6 +105,19 @@ describe("summaries and ratios", () => {
     expect(byName["dora / Connect, QPS"]).toMatchObject({ perRound: [null, null], median: null, met: null });
   });
 
+  it("compares dora with the --baseline build round by round, only when a baseline ran", () => {
+    const withBaseline = [...systems, { id: "dora-baseline", label: "before", group: "dora-baseline" as const }];
+    const baselineRuns: RunRecord[] = [
+      ...runs,
+      { system: "dora-baseline", round: 1, ok: true, ...measurement(10_000, 2000, 200) },
+      { system: "dora-baseline", round: 2, ok: true, ...measurement(20_000, 1600, 180) },
+    ];
+    const byName = Object.fromEntries(ratios(withBaseline, baselineRuns, 2).map((r) => [r.name, r]));
+    expect(byName["dora / dora-baseline, QPS"]).toMatchObject({ perRound: [2, 1.5], median: 1.75, met: null });
+    expect(byName["dora / dora-baseline, CPU per call"]).toMatchObject({ perRound: [0.5, 0.5], median: 0.5, met: null });
+    expect(ratios(systems, runs, 2).map((r) => r.name)).not.toContain("dora / dora-baseline, QPS");
+  });
+
   it("compares dora's server streaming with grpc-js's in messages per second and p99 per message", () => {
     const streaming = [
       { id: "dora-stream", label: "d", group: "dora-stream" as const },
