@@ -22,11 +22,11 @@ import { DoraError } from "./dora-error.js";
 import { chain, type AnyFn, type AnyRequest, type AnyResponse, type StreamRequest, type StreamResponse, type UnaryRequest, type UnaryResponse } from "./interceptor.js";
 import type { CallOptions, ClientOptions, CommonClientOptions } from "./client-options.js";
 import { silentLogger } from "./logger.js";
-import { clientConfig, type CallConfig } from "./options.js";
+import { clientConfig, MAX_TIMEOUT_MS, type CallConfig } from "./options.js";
 import { NEVER_ABORTED, PendingCall, type PendingCallOwner } from "./pending-call.js";
 import { FRAME_HEADER_BYTES } from "./protocol/frame.js";
 import { encodePkgFrame } from "./protocol/pkg.js";
-import { EMPTY_META, TIMEOUT_KEY } from "./protocol/reserved-meta.js";
+import { EMPTY_META, formatTimeout, TIMEOUT_KEY } from "./protocol/reserved-meta.js";
 import { encodeOpenFrame, FLAG_END, FLAG_MESSAGE, FLAG_OPEN } from "./protocol/stream-frame.js";
 import { ResponseStream } from "./response-stream.js";
 import { createSocketDialer } from "./socket-dialer.js";
@@ -268,7 +268,7 @@ export class DoraClient implements Client, PendingCallOwner {
     const streamId = conn.nextStreamId();
     this.seq = this.seq >= Number.MAX_SAFE_INTEGER ? 1 : this.seq + 1;
     const head = { version: 0, serializeType: codec.name, seq: this.seq, method: this.bare ? req.desc.name : req.method };
-    const frame = encodePkgFrame(streamId, head, req.meta, { [TIMEOUT_KEY]: String(Math.ceil(timeoutMs)) }, payload);
+    const frame = encodePkgFrame(streamId, head, req.meta, { [TIMEOUT_KEY]: formatTimeout(timeoutMs, MAX_TIMEOUT_MS) }, payload);
     if (frame.length - FRAME_HEADER_BYTES > this.config.maxFrameBytes) {
       return Promise.reject(new DoraError(Code.OutOfRange, `request of ${frame.length - FRAME_HEADER_BYTES} bytes exceeds the maximum frame size of ${this.config.maxFrameBytes} bytes`));
     }
@@ -305,7 +305,7 @@ export class DoraClient implements Client, PendingCallOwner {
     this.seq = this.seq >= Number.MAX_SAFE_INTEGER ? 1 : this.seq + 1;
     const head = { version: 0, serializeType: codec.name, seq: this.seq, method: this.bare ? req.desc.name : req.method };
     const flags = single === undefined ? FLAG_OPEN : FLAG_OPEN | FLAG_MESSAGE | FLAG_END;
-    const frame = encodeOpenFrame(streamId, flags, head, req.meta, timeoutMs === undefined ? undefined : { [TIMEOUT_KEY]: String(Math.ceil(timeoutMs)) }, payload);
+    const frame = encodeOpenFrame(streamId, flags, head, req.meta, timeoutMs === undefined ? undefined : { [TIMEOUT_KEY]: formatTimeout(timeoutMs, MAX_TIMEOUT_MS) }, payload);
     if (frame.length - FRAME_HEADER_BYTES > this.config.maxFrameBytes) {
       return Promise.reject(new DoraError(Code.OutOfRange, `request of ${frame.length - FRAME_HEADER_BYTES} bytes exceeds the maximum frame size of ${this.config.maxFrameBytes} bytes`));
     }

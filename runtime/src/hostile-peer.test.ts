@@ -7,6 +7,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { createClient } from "./client.js";
 import { Code } from "./code.js";
 import { protoCodec } from "./codec.js";
 import type { Interceptor } from "./interceptor.js";
@@ -16,11 +17,12 @@ import { FRAME_DATA, FRAME_HEADER_BYTES, FRAME_PING, pingFrame, writeFrameHeader
 import { decodePkg, encodePkgFrame } from "./protocol/pkg.js";
 import type { DoraServer } from "./server.js";
 import type { ServerOptions } from "./server-options.js";
-import { EchoRequestSchema } from "./test-helpers/echo-service.js";
+import { EchoRequestSchema, EchoService, method } from "./test-helpers/echo-service.js";
 import { RawPeer, startEchoServer, within, type EchoServer } from "./test-helpers/harness.js";
 import { issuePki, type Pki } from "./test-helpers/pki.js";
 
 const ECHO = "/dora.test.v1.EchoService/Echo";
+const Echo = method(EchoService, "Echo");
 /** Bound on waiting for an outcome that must come; never reached when the server behaves. */
 const OUTCOME_MS = 15_000;
 
@@ -106,6 +108,22 @@ describe("deadlines a peer sends (dora-timeout)", () => {
     expect(deadlines).toHaveLength(1);
     expect(deadlines[0]).toBeLessThanOrEqual(MAX_TIMEOUT_MS);
     expect(deadlines[0]).toBeGreaterThan(MAX_TIMEOUT_MS - 60_000);
+  });
+
+  it("a client call with a timeout of 10^15 ms sends dora-timeout 2147483647 (MAX_TIMEOUT_MS) and is answered, not refused as BadRequest", async () => {
+    const sent: string[] = [];
+    const capture: Interceptor = (next) => async (req) => {
+      sent.push(String(req.deadline! - Date.now()));
+      return next(req);
+    };
+    const { address } = await serve({ interceptors: [capture] });
+    const client = createClient({ address, poolSize: 1 });
+    try {
+      expect(await client.unary(Echo, { text: "far" }, { timeoutMs: 1e15 })).toMatchObject({ text: "far" });
+    } finally {
+      await client.close();
+    }
+    expect(Number(sent[0])).toBeLessThanOrEqual(MAX_TIMEOUT_MS);
   });
 
   it("answers dora-timeout 0 with DeadlineExceeded at once, without running interceptors or the handler", async () => {

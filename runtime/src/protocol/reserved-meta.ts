@@ -61,6 +61,15 @@ export function parseTimeout(value: string): number | undefined {
   return /^\d{1,15}$/.test(value) ? Number(value) : undefined;
 }
 
+/**
+ * The `dora-timeout` value a client sends for `ms` milliseconds left: rounded
+ * up, and at most `max` (MAX_TIMEOUT_MS), so a far deadline is sent as the
+ * longest one a server accepts rather than as more digits than it parses.
+ */
+export function formatTimeout(ms: number, max: number): string {
+  return String(ms >= max ? max : Math.ceil(ms));
+}
+
 /** The reserved entries that carry a status: `dora-status`, and `dora-message` when there is one. */
 export function statusMeta(code: number, message: string): ReservedMeta {
   return message === "" ? { [STATUS_KEY]: String(code) } : { [STATUS_KEY]: String(code), [MESSAGE_KEY]: message };
