@@ -160,13 +160,15 @@ export class DoraClient implements Client, PendingCallOwner {
     } catch (err) {
       return Promise.reject(new DoraError(Code.Internal, `cannot encode ${desc.input.typeName}: ${(err as Error).message}`, { cause: err }));
     }
+    const timeoutMs = options?.timeoutMs;
+    if (timeoutMs !== undefined && !isTimeout(timeoutMs)) return Promise.reject(badTimeout(timeoutMs));
     const callMeta = options?.meta;
     const req: UnaryRequest<I, O> = {
       stream: false,
       method: this.nameOf(desc),
       desc,
       meta: callMeta === undefined ? this.meta : this.meta === EMPTY_META ? callMeta : { ...this.meta, ...callMeta },
-      deadline: Date.now() + (options?.timeoutMs ?? this.config.timeoutMs),
+      deadline: Date.now() + (timeoutMs ?? this.config.timeoutMs),
       signal: options?.signal ?? NEVER_ABORTED,
       message,
       values: options?.values ?? (this.intercepted ? createContextValues() : UNREAD_VALUES),
@@ -224,6 +226,7 @@ export class DoraClient implements Client, PendingCallOwner {
   ): Promise<AnyResponse> {
     const callMeta = options?.meta;
     const timeoutMs = options?.timeoutMs;
+    if (timeoutMs !== undefined && !isTimeout(timeoutMs)) return Promise.reject(badTimeout(timeoutMs));
     const req: StreamRequest<I, O> = {
       stream: true,
       method: this.nameOf(desc),
@@ -363,4 +366,14 @@ export class DoraClient implements Client, PendingCallOwner {
     const reason = pool.find((c) => c.failure !== undefined)?.failure;
     return new DoraError(Code.Unavailable, `no connection available${reason === undefined ? "" : `: ${reason}`}`);
   }
+}
+
+/** Whether a call's `timeoutMs` is a number of milliseconds (zero or less: the deadline has passed; Infinity: the longest, MAX_TIMEOUT_MS). */
+function isTimeout(value: unknown): value is number {
+  return typeof value === "number" && !Number.isNaN(value);
+}
+
+/** The error of a call whose `timeoutMs` is not a number: BadRequest, naming the option and the value; nothing is sent. */
+function badTimeout(value: unknown): DoraError {
+  return new DoraError(Code.BadRequest, `call option timeoutMs must be a number of milliseconds, got ${typeof value === "number" ? String(value) : JSON.stringify(value) ?? typeof value}`);
 }

@@ -20,6 +20,7 @@ import type { ServerOptions } from "./server-options.js";
 import { EchoRequestSchema, EchoService, method } from "./test-helpers/echo-service.js";
 import { RawPeer, startEchoServer, within, type EchoServer } from "./test-helpers/harness.js";
 import { issuePki, type Pki } from "./test-helpers/pki.js";
+import { Down } from "./test-helpers/stream-service.js";
 
 const ECHO = "/dora.test.v1.EchoService/Echo";
 const Echo = method(EchoService, "Echo");
@@ -124,6 +125,31 @@ describe("deadlines a peer sends (dora-timeout)", () => {
       await client.close();
     }
     expect(Number(sent[0])).toBeLessThanOrEqual(MAX_TIMEOUT_MS);
+  });
+
+  it("a call whose timeoutMs is not a number fails BadRequest naming the option, and nothing reaches the server; a negative one is DeadlineExceeded", async () => {
+    let ran = 0;
+    const count: Interceptor = (next) => async (req) => {
+      ran++;
+      return next(req);
+    };
+    const { address } = await serve({ interceptors: [count] });
+    const client = createClient({ address, poolSize: 1 });
+    try {
+      for (const bad of ["5000", Number.NaN, null]) {
+        const error = await client.unary(Echo, { text: "x" }, { timeoutMs: bad as unknown as number }).catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: Code.BadRequest, rawMessage: expect.stringMatching(/^call option timeoutMs must be a number of milliseconds, got /) });
+        const streamError = await (async () => {
+          for await (const _ of client.serverStream(Down, {}, { timeoutMs: bad as unknown as number })) break;
+        })().catch((e: unknown) => e);
+        expect(streamError).toMatchObject({ code: Code.BadRequest, rawMessage: expect.stringMatching(/^call option timeoutMs must be/) });
+      }
+      await expect(client.unary(Echo, { text: "x" }, { timeoutMs: -5 })).rejects.toMatchObject({ code: Code.DeadlineExceeded });
+      expect(await client.unary(Echo, { text: "still fine" }, { timeoutMs: Number.POSITIVE_INFINITY })).toMatchObject({ text: "still fine" });
+    } finally {
+      await client.close();
+    }
+    expect(ran).toBe(1);
   });
 
   it("answers dora-timeout 0 with DeadlineExceeded at once, without running interceptors or the handler", async () => {

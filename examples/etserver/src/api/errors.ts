@@ -1,5 +1,6 @@
 import { Code, DoraError, type Interceptor, type Logger } from "@dora/runtime";
 import {
+  CallOutOfTimeError,
   DomainError,
   InvalidRequestError,
   LimitExceededError,
@@ -44,7 +45,8 @@ async function* mappingErrors<T>(source: AsyncIterable<T>, map: (error: unknown)
  * The one mapping of domain errors to the dora status SPEC §6 promises:
  * BadRequest, Unauthenticated, Unavailable ("rate limit", "too many failed
  * logins", a shutdown, or a store failure without details; the failure is
- * logged), ResourceExhausted (a watch bound). Anything that is not a
+ * logged at warn, or at debug when the caller's own deadline cut the store
+ * call short), ResourceExhausted (a watch bound). Anything that is not a
  * {@link DomainError} is returned unchanged, so a `DoraError` keeps its code
  * and the runtime turns any other error into Unknown with a generic message.
  */
@@ -55,6 +57,10 @@ export function toDoraError(error: unknown, logger: Logger, method: string): unk
   if (error instanceof LimitExceededError) return new DoraError(Code.Unavailable, error.message);
   if (error instanceof WatchLimitError) return new DoraError(Code.ResourceExhausted, error.message);
   if (error instanceof ShuttingDownError) return new DoraError(Code.Unavailable, error.message);
+  if (error instanceof CallOutOfTimeError) {
+    logger.debug("store call out of the caller's time", { method, reason: error.message });
+    return new DoraError(Code.Unavailable, STORE_UNAVAILABLE_MESSAGE);
+  }
   if (error instanceof StoreUnavailableError) {
     logger.warn("store unavailable", { method, reason: error.message, cause: describeCause(error.cause) });
     return new DoraError(Code.Unavailable, STORE_UNAVAILABLE_MESSAGE);

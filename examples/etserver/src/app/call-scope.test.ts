@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { InvalidRequestError, StoreUnavailableError } from "../domain/errors.js";
-import { MAX_STORE_TIMEOUT_MS, storeCall } from "./call-scope.js";
+import { CallOutOfTimeError, InvalidRequestError, StoreUnavailableError } from "../domain/errors.js";
+import { FAIR_STORE_BUDGET_MS, MAX_STORE_TIMEOUT_MS, storeCall } from "./call-scope.js";
 
 const never = () => new Promise<never>(() => undefined);
 
@@ -14,6 +14,22 @@ describe("storeCall", () => {
     );
     await vi.advanceTimersByTimeAsync(199);
     expect(outcome).toBeInstanceOf(StoreUnavailableError);
+  });
+
+  it("tells a store the caller's 2 ms deadline cut short (CallOutOfTimeError) from one that had a fair budget and did not answer", async () => {
+    vi.useFakeTimers({ now: 0 });
+    const outcomes: unknown[] = [];
+    for (const deadline of [2, 10 * FAIR_STORE_BUDGET_MS]) {
+      void Promise.resolve(storeCall({ deadline, signal: new AbortController().signal }, "value store", never)).then(
+        () => outcomes.push("answered"),
+        (e: unknown) => outcomes.push(e),
+      );
+    }
+    await vi.advanceTimersByTimeAsync(10 * FAIR_STORE_BUDGET_MS);
+    expect(outcomes).toHaveLength(2);
+    expect(outcomes[0]).toBeInstanceOf(CallOutOfTimeError);
+    expect(outcomes[1]).toBeInstanceOf(StoreUnavailableError);
+    expect(outcomes[1]).not.toBeInstanceOf(CallOutOfTimeError);
   });
 
   it("wraps a store failure and keeps the cause", async () => {
@@ -85,6 +101,7 @@ describe("storeCall", () => {
       return 1;
     });
     await expect(answer).rejects.toThrow(/no time left/);
+    await expect(answer).rejects.toBeInstanceOf(CallOutOfTimeError);
     expect(called).toBe(false);
   });
 

@@ -1,5 +1,5 @@
 import type { StoreAnswer } from "../domain/store-answer.js";
-import { DomainError, StoreUnavailableError } from "../domain/errors.js";
+import { CallOutOfTimeError, DomainError, StoreUnavailableError } from "../domain/errors.js";
 
 /**
  * The part of a call a use case needs: when it must be done, and whether it
@@ -24,6 +24,12 @@ const MAX_DEADLINE_MARGIN_MS = 50;
  * fires after 1 ms, which would answer Unavailable at once).
  */
 export const MAX_STORE_TIMEOUT_MS = 0x7fffffff;
+/**
+ * A store that a caller's deadline gave less than this many milliseconds and
+ * that did not answer in time was not given a fair chance: the call fails with
+ * a CallOutOfTimeError (logged at debug) rather than a store failure (warn).
+ */
+export const FAIR_STORE_BUDGET_MS = 100;
 
 /**
  * Runs one store call raced against the call's deadline and signal (SPEC §6:
@@ -47,7 +53,7 @@ export function storeCall<T>(scope: CallScope, what: string, call: () => StoreAn
     const remaining = deadline - Date.now();
     budget = Math.min(MAX_STORE_TIMEOUT_MS, remaining - Math.min(MAX_DEADLINE_MARGIN_MS, remaining * DEADLINE_MARGIN_FRACTION));
   }
-  if (budget <= 0) return Promise.reject(new StoreUnavailableError(`${what}: no time left before the deadline`));
+  if (budget <= 0) return Promise.reject(new CallOutOfTimeError(`${what}: no time left before the deadline`));
   let work: StoreAnswer<T>;
   try {
     work = call();
@@ -63,13 +69,14 @@ async function raceDeadline<T>(scope: CallScope, what: string, work: Promise<T>,
   // A late failure after the race is decided must not become an unhandled rejection.
   work.catch(() => undefined);
   const signal = scope.signal;
-  if (signal.aborted) throw new StoreUnavailableError(`${what}: call abandoned`);
+  if (signal.aborted) throw new CallOutOfTimeError(`${what}: call abandoned`);
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreUnavailableError(`${what}: store did not answer within ${Math.round(budget)} ms`)), budget);
+    const late = scope.deadline !== undefined && budget < FAIR_STORE_BUDGET_MS ? CallOutOfTimeError : StoreUnavailableError;
+    timer = setTimeout(() => reject(new late(`${what}: store did not answer within ${Math.round(budget)} ms`)), budget);
     timer.unref();
-    onAbort = () => reject(new StoreUnavailableError(`${what}: call abandoned`));
+    onAbort = () => reject(new CallOutOfTimeError(`${what}: call abandoned`));
     signal.addEventListener("abort", onAbort, { once: true });
   });
   try {

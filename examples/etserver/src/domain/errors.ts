@@ -30,6 +30,17 @@ export class StoreUnavailableError extends DomainError {
   override name = "StoreUnavailableError";
 }
 
+/**
+ * A store call cut short by the caller's own time: no time left before its
+ * deadline, a deadline that left the store less than a fair chance to answer,
+ * or a call abandoned by its client. Answered Unavailable like any store
+ * failure, but it says nothing about the store, and any client can cause it
+ * (a 1 ms `dora-timeout`), so it is logged at debug, not warn.
+ */
+export class CallOutOfTimeError extends StoreUnavailableError {
+  override name = "CallOutOfTimeError";
+}
+
 /** A watch bound was hit: too many watches, or a watcher that cannot keep up. Maps to ResourceExhausted with this message. */
 export class WatchLimitError extends DomainError {
   override name = "WatchLimitError";
