@@ -31,7 +31,7 @@ describe("MethodRouter (SPEC §3.3)", () => {
   it("answers Unimplemented for a method the implementation lacks", async () => {
     const route = router.lookup("/dora.test.v1.OtherService/Other");
     if (route.kind !== "found") throw new Error("not found");
-    const err = await route.method.handler({} as never, createHandlerContext()).catch((e: unknown) => e);
+    const err = await Promise.resolve(route.method.handler({} as never, createHandlerContext())).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DoraError);
     expect(err).toMatchObject({ code: Code.Unimplemented, rawMessage: "method /dora.test.v1.OtherService/Other is not implemented" });
   });

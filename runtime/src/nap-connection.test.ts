@@ -50,7 +50,7 @@ function connect(options: { pauseReadsWhileBlocked?: boolean } = {}) {
   const frames: number[] = [];
   const closed: Array<Error | undefined> = [];
   const listener: FrameListener = { onOpen() {}, onFrame: (type) => frames.push(type), onClose: (e) => closed.push(e) };
-  const conn = new NapConnection(socket as unknown as Socket, { keepaliveTimeMs: 5000, keepaliveTimeoutMs: 20000, maxFrameBytes: 1024, pauseReadsWhileBlocked: options.pauseReadsWhileBlocked ?? false }, listener);
+  const conn = new NapConnection(socket as unknown as Socket, { keepaliveTimeMs: 5000, keepaliveTimeoutMs: 20000, frameTimeoutMs: 20000, maxFrameBytes: 1024, pauseReadsWhileBlocked: options.pauseReadsWhileBlocked ?? false }, listener);
   return { socket, conn, frames, closed };
 }
 

@@ -25,7 +25,7 @@ function newCall(handler: Handler, interceptors: Interceptor[] = []) {
     finished: () => undefined,
   };
   const head = { version: 0, serializeType: "protobuf", seq: 1, method: "/dora.test.v1.EchoService/Echo", meta: undefined, metaBytes: 0 };
-  const call = new ServerCall(connection, 1, head, protoCodec, { name: head.method, desc: Echo, handler }, { k: "v" }, undefined);
+  const call = new ServerCall(connection, 1, head, protoCodec, { kind: "unary", name: head.method, desc: Echo, handler }, { k: "v" }, undefined);
   return { call, written };
 }
 
@@ -87,7 +87,7 @@ describe("ServerCall's signal, created only when read", () => {
     let fromInterceptor: UnaryRequest | undefined;
     let fromHandler: HandlerContext | undefined;
     const see: Interceptor = (next) => (req) => {
-      fromInterceptor = req;
+      if (!req.stream) fromInterceptor = req;
       return next(req);
     };
     const { call } = newCall(async (_req, ctx) => {

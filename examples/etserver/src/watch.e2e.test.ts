@@ -32,7 +32,8 @@ beforeAll(async () => {
   await pool.end();
   const config = path.join(tmp, "etserver.yaml");
   fs.writeFileSync(config, `store: mysql\nlog: { level: warn }\nquota: { source: fixed, fixed: 100000 }\nmysql: { url: "${ns.mysqlUrl}" }\nredis: { url: "${SHARED_REDIS_URL}", keyPrefix: "${prefix}" }\n`);
-  [a, b] = await Promise.all([0, 1].map(() => spawnEtserver(["serve", "--config", config, "--listen", "127.0.0.1:0"])));
+  const spawn = () => spawnEtserver(["serve", "--config", config, "--listen", "127.0.0.1:0"]);
+  [a, b] = await Promise.all([spawn(), spawn()]);
   redis = new Redis(SHARED_REDIS_URL);
 });
 afterAll(async () => {
