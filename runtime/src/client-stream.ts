@@ -12,7 +12,7 @@ import type { Expirable } from "./deadline-wheel.js";
 import { DoraError } from "./dora-error.js";
 import { ReceiveWindow, SendWindow } from "./flow-window.js";
 import type { StreamRequest, StreamResponse } from "./interceptor.js";
-import { MessageQueue, type MessageQueueOwner } from "./message-queue.js";
+import { closeQuietly, MessageQueue, type MessageQueueOwner } from "./message-queue.js";
 import { NEVER_ABORTED, type PendingCallOwner } from "./pending-call.js";
 import { FRAME_HEADER_BYTES } from "./protocol/frame.js";
 import { decodePkg, type Pkg } from "./protocol/pkg.js";
@@ -224,13 +224,7 @@ export class ClientStream<O extends DescMessage = DescMessage> implements Expira
       complete = true;
       this.cancel(err instanceof DoraError ? err : new DoraError(Code.Canceled, `the request stream failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
     } finally {
-      if (!complete && it !== undefined) {
-        try {
-          void it.return?.()?.then(undefined, () => {});
-        } catch {
-          // nothing left to release
-        }
-      }
+      if (!complete && it !== undefined) closeQuietly(it);
     }
   }
 

@@ -16,6 +16,7 @@ import {
 import { ClientConnection, type ConnectionSettings } from "./client-connection.js";
 import { ClientStream } from "./client-stream.js";
 import { Code } from "./code.js";
+import type { Codec } from "./codec.js";
 import { createContextValues, type ContextValues } from "./context-values.js";
 import { DeadlineWheel } from "./deadline-wheel.js";
 import { DoraError } from "./dora-error.js";
@@ -25,7 +26,7 @@ import { silentLogger } from "./logger.js";
 import { clientConfig, MAX_TIMEOUT_MS, type CallConfig } from "./options.js";
 import { NEVER_ABORTED, PendingCall, type PendingCallOwner } from "./pending-call.js";
 import { FRAME_HEADER_BYTES } from "./protocol/frame.js";
-import { encodePkgFrame } from "./protocol/pkg.js";
+import { encodePkgFrame, type HeadFields } from "./protocol/pkg.js";
 import { EMPTY_META, formatTimeout, TIMEOUT_KEY } from "./protocol/reserved-meta.js";
 import { encodeOpenFrame, FLAG_END, FLAG_MESSAGE, FLAG_OPEN } from "./protocol/stream-frame.js";
 import { ResponseStream } from "./response-stream.js";
@@ -158,7 +159,7 @@ export class DoraClient implements Client, PendingCallOwner {
     try {
       message = create(desc.input, request);
     } catch (err) {
-      return Promise.reject(new DoraError(Code.Internal, `cannot encode ${desc.input.typeName}: ${(err as Error).message}`, { cause: err }));
+      return Promise.reject(encodeError(desc.input, err));
     }
     const timeoutMs = options?.timeoutMs;
     if (timeoutMs !== undefined && !isTimeout(timeoutMs)) return Promise.reject(badTimeout(timeoutMs));
@@ -195,7 +196,7 @@ export class DoraClient implements Client, PendingCallOwner {
       try {
         message = create(desc.input, request);
       } catch (err) {
-        return Promise.reject(new DoraError(Code.Internal, `cannot encode ${desc.input.typeName}: ${(err as Error).message}`, { cause: err }));
+        return Promise.reject(encodeError(desc.input, err));
       }
       return this.openStream(desc, new SingleRequest(message), options, signal);
     }, options);
@@ -259,22 +260,14 @@ export class DoraClient implements Client, PendingCallOwner {
     const deadline = req.deadline ?? Date.now() + this.config.timeoutMs;
     const timeoutMs = deadline - Date.now();
     if (!(timeoutMs > 0)) return Promise.reject(new DoraError(Code.DeadlineExceeded, "the deadline has already passed"));
-    const codec = this.config.codec;
-    let payload: Uint8Array;
-    try {
-      payload = codec.encode(req.desc.input, req.message);
-    } catch (err) {
-      return Promise.reject(new DoraError(Code.Internal, `cannot encode ${req.desc.input.typeName}: ${(err as Error).message}`, { cause: err }));
-    }
+    const payload = encodeRequest(this.config.codec, req.desc.input, req.message);
+    if (payload instanceof DoraError) return Promise.reject(payload);
     const conn = this.pick();
     if (conn instanceof DoraError) return Promise.reject(conn);
     const streamId = conn.nextStreamId();
-    this.seq = this.seq >= Number.MAX_SAFE_INTEGER ? 1 : this.seq + 1;
-    const head = { version: 0, serializeType: codec.name, seq: this.seq, method: this.bare ? req.desc.name : req.method };
-    const frame = encodePkgFrame(streamId, head, req.meta, { [TIMEOUT_KEY]: formatTimeout(timeoutMs, MAX_TIMEOUT_MS) }, payload);
-    if (frame.length - FRAME_HEADER_BYTES > this.config.maxFrameBytes) {
-      return Promise.reject(new DoraError(Code.OutOfRange, `request of ${frame.length - FRAME_HEADER_BYTES} bytes exceeds the maximum frame size of ${this.config.maxFrameBytes} bytes`));
-    }
+    const frame = encodePkgFrame(streamId, this.nextHead(req), req.meta, { [TIMEOUT_KEY]: formatTimeout(timeoutMs, MAX_TIMEOUT_MS) }, payload);
+    const oversize = oversizeError(frame, this.config.maxFrameBytes);
+    if (oversize !== undefined) return Promise.reject(oversize);
     const call = new PendingCall(this, conn, streamId, req);
     this.wheel.add(call, deadline);
     conn.start(call, frame);
@@ -292,31 +285,27 @@ export class DoraClient implements Client, PendingCallOwner {
     const deadline = req.deadline;
     const timeoutMs = deadline === undefined ? undefined : deadline - Date.now();
     if (timeoutMs !== undefined && !(timeoutMs > 0)) return Promise.reject(new DoraError(Code.DeadlineExceeded, "the deadline has already passed"));
-    const codec = this.config.codec;
     const single = req.message instanceof SingleRequest ? (req.message as SingleRequest<DescMessage>) : undefined;
-    let payload: Uint8Array = EMPTY_PAYLOAD;
-    if (single !== undefined) {
-      try {
-        payload = codec.encode(req.desc.input, single.message);
-      } catch (err) {
-        return Promise.reject(new DoraError(Code.Internal, `cannot encode ${req.desc.input.typeName}: ${(err as Error).message}`, { cause: err }));
-      }
-    }
+    const payload = single === undefined ? EMPTY_PAYLOAD : encodeRequest(this.config.codec, req.desc.input, single.message);
+    if (payload instanceof DoraError) return Promise.reject(payload);
     const conn = this.pick();
     if (conn instanceof DoraError) return Promise.reject(conn);
     const streamId = conn.nextStreamId();
-    this.seq = this.seq >= Number.MAX_SAFE_INTEGER ? 1 : this.seq + 1;
-    const head = { version: 0, serializeType: codec.name, seq: this.seq, method: this.bare ? req.desc.name : req.method };
     const flags = single === undefined ? FLAG_OPEN : FLAG_OPEN | FLAG_MESSAGE | FLAG_END;
-    const frame = encodeOpenFrame(streamId, flags, head, req.meta, timeoutMs === undefined ? undefined : { [TIMEOUT_KEY]: formatTimeout(timeoutMs, MAX_TIMEOUT_MS) }, payload);
-    if (frame.length - FRAME_HEADER_BYTES > this.config.maxFrameBytes) {
-      return Promise.reject(new DoraError(Code.OutOfRange, `request of ${frame.length - FRAME_HEADER_BYTES} bytes exceeds the maximum frame size of ${this.config.maxFrameBytes} bytes`));
-    }
+    const frame = encodeOpenFrame(streamId, flags, this.nextHead(req), req.meta, timeoutMs === undefined ? undefined : { [TIMEOUT_KEY]: formatTimeout(timeoutMs, MAX_TIMEOUT_MS) }, payload);
+    const oversize = oversizeError(frame, this.config.maxFrameBytes);
+    if (oversize !== undefined) return Promise.reject(oversize);
     const stream = new ClientStream(this, conn, streamId, req, this.config.streamWindowBytes);
     if (deadline !== undefined) this.wheel.add(stream, deadline);
     conn.start(stream, frame);
     if (single === undefined) void stream.sendRequests(req.message, req.desc.input);
     return stream.response;
+  }
+
+  /** The head of the next request frame: the codec, the next seq (wrapping before it leaves the safe integers) and the method. */
+  private nextHead(req: AnyRequest): HeadFields {
+    this.seq = this.seq >= Number.MAX_SAFE_INTEGER ? 1 : this.seq + 1;
+    return { version: 0, serializeType: this.config.codec.name, seq: this.seq, method: this.bare ? req.desc.name : req.method };
   }
 
   /** The tick is over: its calls have been written; the next call starts a turn on the next connection. */
@@ -376,4 +365,24 @@ function isTimeout(value: unknown): value is number {
 /** The error of a call whose `timeoutMs` is not a number: BadRequest, naming the option and the value; nothing is sent. */
 function badTimeout(value: unknown): DoraError {
   return new DoraError(Code.BadRequest, `call option timeoutMs must be a number of milliseconds, got ${typeof value === "number" ? String(value) : JSON.stringify(value) ?? typeof value}`);
+}
+
+/** The error of a request that cannot be encoded: Internal, naming its type; nothing is sent. */
+function encodeError(input: DescMessage, err: unknown): DoraError {
+  return new DoraError(Code.Internal, `cannot encode ${input.typeName}: ${(err as Error).message}`, { cause: err });
+}
+
+/** A request message's payload, or the error of a message the codec cannot encode. */
+function encodeRequest(codec: Codec, input: DescMessage, message: MessageShape<DescMessage>): Uint8Array | DoraError {
+  try {
+    return codec.encode(input, message);
+  } catch (err) {
+    return encodeError(input, err);
+  }
+}
+
+/** The error of a request frame over the maximum frame size (SPEC §3.1: a sender never sends one), or undefined. */
+function oversizeError(frame: Uint8Array, maxFrameBytes: number): DoraError | undefined {
+  const bytes = frame.length - FRAME_HEADER_BYTES;
+  return bytes > maxFrameBytes ? new DoraError(Code.OutOfRange, `request of ${bytes} bytes exceeds the maximum frame size of ${maxFrameBytes} bytes`) : undefined;
 }

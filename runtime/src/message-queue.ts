@@ -119,3 +119,12 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
     return this;
   }
 }
+
+/** Stops an iterable a stream no longer reads; its errors are of no interest any more. */
+export function closeQuietly(it: AsyncIterator<unknown>): void {
+  try {
+    void it.return?.()?.then(undefined, () => {});
+  } catch {
+    // an iterator whose return() throws has nothing left to release
+  }
+}

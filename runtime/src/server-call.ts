@@ -137,8 +137,7 @@ export class ServerCall implements HandlerContext, Expirable {
     try {
       payload = this.codec.encode(this.rpc.desc.output, message);
     } catch (err) {
-      this.connection.server.logger.error("cannot encode the response", { method: this.rpc.name, error: errorFields(err) });
-      this.respond(undefined, statusMeta(Code.Internal, "cannot encode the response"), EMPTY_BYTES);
+      this.respond(undefined, encodeFailureStatus(this.connection.server, this.rpc.name, err), EMPTY_BYTES);
       return;
     }
     this.respond(meta, undefined, payload);
@@ -188,13 +187,7 @@ export class ServerCall implements HandlerContext, Expirable {
 
   private fail(err: unknown): void {
     if (this.done) return;
-    if (err instanceof DoraError) {
-      this.respond(mergeMeta(this.respMeta, err.metadata), statusMeta(err.code, err.rawMessage), EMPTY_BYTES);
-    } else {
-      // SPEC §3.4: details are logged, never sent.
-      this.connection.server.logger.error("handler failed", { method: this.rpc.name, error: errorFields(err) });
-      this.respond(undefined, statusMeta(Code.Unknown, "unknown error"), EMPTY_BYTES);
-    }
+    this.respond(err instanceof DoraError ? mergeMeta(this.respMeta, err.metadata) : undefined, failureStatus(this.connection.server, this.rpc.name, err), EMPTY_BYTES);
   }
 
   private respond(meta: Readonly<Record<string, string>> | undefined, status: ReservedMeta | undefined, payload: Uint8Array): void {
@@ -242,8 +235,25 @@ class ServerRequest implements UnaryRequest {
   }
 }
 
-/** The response metadata of a failed call: the handler's, then the error's. */
-function mergeMeta(a: Record<string, string> | undefined, b: Record<string, string>): Record<string, string> {
-  if (a === undefined) return b;
-  return Object.keys(b).length === 0 ? a : { ...a, ...b };
+/**
+ * The status a failed handler answers with: its `DoraError`'s code and
+ * message, or `Unknown` (SPEC §3.4: the details are logged, never sent).
+ */
+export function failureStatus(server: CallServer, method: string, err: unknown): ReservedMeta {
+  if (err instanceof DoraError) return statusMeta(err.code, err.rawMessage);
+  server.logger.error("handler failed", { method, error: errorFields(err) });
+  return statusMeta(Code.Unknown, "unknown error");
+}
+
+/** The status of a response the codec cannot encode: `Internal` (the details are logged, never sent). */
+export function encodeFailureStatus(server: CallServer, method: string, err: unknown): ReservedMeta {
+  server.logger.error("cannot encode the response", { method, error: errorFields(err) });
+  return statusMeta(Code.Internal, "cannot encode the response");
+}
+
+/** Two metadata maps as one, the second's keys winning; either may be undefined. */
+export function mergeMeta(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> | undefined {
+  if (a === undefined || Object.keys(a).length === 0) return b;
+  if (b === undefined || Object.keys(b).length === 0) return a;
+  return { ...a, ...b };
 }

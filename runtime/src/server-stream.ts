@@ -15,8 +15,7 @@ import { DoraError } from "./dora-error.js";
 import { ReceiveWindow, SendWindow } from "./flow-window.js";
 import type { HandlerContext, Peer } from "./handler-context.js";
 import { chain, type AnyRequest, type StreamRequest, type StreamResponse } from "./interceptor.js";
-import { errorFields } from "./logger.js";
-import { MessageQueue, type MessageQueueOwner } from "./message-queue.js";
+import { closeQuietly, MessageQueue, type MessageQueueOwner } from "./message-queue.js";
 import type { StreamMethod } from "./method-router.js";
 import { FRAME_HEADER_BYTES } from "./protocol/frame.js";
 import { decodePkg, type Head } from "./protocol/pkg.js";
@@ -33,7 +32,7 @@ import {
   readWindowIncrement,
   windowFrame,
 } from "./protocol/stream-frame.js";
-import type { CallConnection } from "./server-call.js";
+import { encodeFailureStatus, failureStatus, mergeMeta, type CallConnection } from "./server-call.js";
 
 type Message = MessageShape<DescMessage>;
 type MessageInit = MessageInitShape<DescMessage>;
@@ -267,8 +266,7 @@ export class ServerStream implements HandlerContext, Expirable, MessageQueueOwne
       // The codec takes a message or an init shape alike.
       payload = this.codec.encode(output, value);
     } catch (err) {
-      this.connection.server.logger.error("cannot encode the response", { method: this.rpc.name, error: errorFields(err) });
-      this.end(undefined, statusMeta(Code.Internal, "cannot encode the response"));
+      this.end(undefined, encodeFailureStatus(this.connection.server, this.rpc.name, err));
       return;
     }
     const frame = this.headersSent
@@ -288,12 +286,7 @@ export class ServerStream implements HandlerContext, Expirable, MessageQueueOwne
   /** The handler failed: its `DoraError`'s code, message and metadata, or `Unknown` (details logged, never sent). */
   private fail(err: unknown): void {
     if (this.done) return;
-    if (err instanceof DoraError) {
-      this.end(merge(this.trailers, err.metadata), statusMeta(err.code, err.rawMessage));
-    } else {
-      this.connection.server.logger.error("handler failed", { method: this.rpc.name, error: errorFields(err) });
-      this.end(undefined, statusMeta(Code.Unknown, "unknown error"));
-    }
+    this.end(err instanceof DoraError ? mergeMeta(this.trailers, err.metadata) : undefined, failureStatus(this.connection.server, this.rpc.name, err));
   }
 
   /**
@@ -311,7 +304,7 @@ export class ServerStream implements HandlerContext, Expirable, MessageQueueOwne
     if (!connection.channel.closed) {
       const frame = this.headersSent
         ? encodeEndFrame(this.streamId, FLAG_END, trailers, status)
-        : encodeOpenFrame(this.streamId, FLAG_OPEN | FLAG_END, this.head, merge(headers, trailers), status, new Uint8Array(0));
+        : encodeOpenFrame(this.streamId, FLAG_OPEN | FLAG_END, this.head, mergeMeta(headers, trailers), status, new Uint8Array(0));
       connection.channel.write(frame);
     }
     connection.finished(this);
@@ -327,20 +320,4 @@ async function onlyRequest(requests: AsyncIterable<Message>): Promise<Message> {
 /** The one response of a client-streaming handler, as a stream. */
 async function* once(response: Promise<MessageInit>): AsyncIterable<MessageInit> {
   yield await response;
-}
-
-/** Stops an iterable the stream no longer reads; its errors are of no interest any more. */
-function closeQuietly(it: AsyncIterator<unknown>): void {
-  try {
-    void it.return?.()?.then(undefined, () => {});
-  } catch {
-    // an iterator whose return() throws has nothing left to release
-  }
-}
-
-/** Two metadata maps as one; either may be undefined. */
-function merge(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> | undefined {
-  if (a === undefined || Object.keys(a).length === 0) return b;
-  if (b === undefined || Object.keys(b).length === 0) return a;
-  return { ...a, ...b };
 }
