@@ -24,20 +24,8 @@ export async function runCallers(client: BenchClient, concurrency: number, lengt
       else failure++;
     }
   };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, (_, index) => caller(index)));
-  const wallSeconds = (performance.now() - started) / 1000;
-  const calls = success + failure;
-  return {
-    calls,
-    success,
-    failure,
-    wallSeconds,
-    qps: calls / wallSeconds,
-    p50Us: histogram.percentileUs(50),
-    p99Us: histogram.percentileUs(99),
-    maxUs: histogram.maxUs,
-  };
+  const wallSeconds = await runConcurrently(concurrency, caller);
+  return resultOf(success, failure, wallSeconds, histogram);
 }
 
 /**
@@ -69,9 +57,19 @@ export async function runStreamCallers(client: BenchStreamClient, concurrency: n
       failure += messages - good;
     }
   };
+  const wallSeconds = await runConcurrently(concurrency, caller);
+  return resultOf(success, failure, wallSeconds, histogram);
+}
+
+/** Runs `caller(0)` … `caller(concurrency − 1)` at once; resolves with the seconds until all ended. */
+async function runConcurrently(concurrency: number, caller: (index: number) => Promise<void>): Promise<number> {
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, (_, index) => caller(index)));
-  const wallSeconds = (performance.now() - started) / 1000;
+  return (performance.now() - started) / 1000;
+}
+
+/** A run's result from its counts, its wall time and its latency histogram. */
+function resultOf(success: number, failure: number, wallSeconds: number, histogram: LatencyHistogram): ClientRunResult {
   const calls = success + failure;
   return {
     calls,

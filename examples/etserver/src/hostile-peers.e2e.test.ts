@@ -7,7 +7,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@dora/runtime";
 import { createKvServiceClient, ReadSecureMessageRequestSchema } from "@dora/tiger/kv/v1";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { MAKE_CERTS, spawnEtserver, type ChildServer } from "./test-helpers/etserver.js";
+import { eventually, MAKE_CERTS, spawnEtserver, type ChildServer } from "./test-helpers/etserver.js";
 
 /**
  * Hostile peers against a real etserver process (SPEC §4 limits, configured
@@ -30,9 +30,11 @@ afterEach(async () => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+let configs = 0;
+
 /** Starts etserver (memory store) with `server:` settings from a config file, logging at debug level. */
 async function start(serverYaml: string, flags: string[] = []): Promise<ChildServer> {
-  const file = path.join(tmp, `config-${servers.length}-${Date.now()}.yaml`);
+  const file = path.join(tmp, `config-${++configs}.yaml`);
   fs.writeFileSync(file, `log: { level: debug }\nmemory: { users: 200000 }\nserver:\n${serverYaml}`);
   const server = await spawnEtserver(["serve", "--config", file, "--listen", "127.0.0.1:0", ...flags]);
   servers.push(server);
@@ -77,14 +79,13 @@ function served(socket: net.Socket): Promise<boolean> {
   });
 }
 
-/** Waits until `server`'s stderr has a line matching `pattern`; throws after 20 s. */
-async function logged(server: ChildServer, pattern: RegExp): Promise<string> {
-  for (const until = Date.now() + 20_000; ; ) {
+/** Waits until `server`'s stderr has a line matching `pattern`. */
+function logged(server: ChildServer, pattern: RegExp): Promise<string> {
+  return eventually(async () => {
     const line = server.stderr().split("\n").find((l) => pattern.test(l));
-    if (line !== undefined) return line;
-    if (Date.now() > until) throw new Error(`no log line matches ${pattern}:\n${server.stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    if (line === undefined) throw new Error(`no log line matches ${pattern}:\n${server.stderr()}`);
+    return line;
+  }, 20_000);
 }
 
 /** A logged-in generated client on `server`. */
@@ -159,10 +160,9 @@ describe("a slow reader (etserver process)", () => {
 });
 
 describe("a connection flood (etserver process)", () => {
-  it("holds the caps: beyond maxConnectionsPerAddress and maxConnections new connections are refused at once, open ones and a normal client keep being served, at most one log line a second", async () => {
+  it("holds the caps: beyond maxConnectionsPerAddress and maxConnections new connections are refused at once, open ones and a normal client keep being served, refusals logged in counted batches", async () => {
     const server = await start("  maxConnections: 150\n  maxConnectionsPerAddress: 100\n");
     const port = portOf(server);
-    const started = Date.now();
     const { kv } = await loggedIn(server); // 2 connections from 127.0.0.1 (login client + authed client)
     await kv.writeSecureMessage({ key: "f", value: "flood" });
 
@@ -182,11 +182,17 @@ describe("a connection flood (etserver process)", () => {
 
     expect((await kv.readSecureMessage({ key: "f" })).value).toBe("flood");
     for (const s of [...a.open, ...b.open]) expect(await served(s)).toBe(true);
-    const seconds = (Date.now() - started) / 1000;
-    const lines = server.stderr().split("\n").filter((l) => l.includes("refused"));
-    console.info(`flood: ${a.open.length + b.open.length} held, ${a.refused + b.refused} refused, ${lines.length} log lines in ${seconds.toFixed(1)} s`);
-    expect(lines.length).toBeGreaterThanOrEqual(1);
-    expect(lines.length).toBeLessThanOrEqual(Math.ceil(seconds) + 1);
+    // The once-a-second rate is proven on a fake clock (runtime/src/hostile-peer.test.ts); here: the
+    // process logs the refusals as counted batches, the first at once, never more than were refused.
+    const counts = server
+      .stderr()
+      .split("\n")
+      .flatMap((l) => /refused (\d+) connection\(s\)/.exec(l)?.[1] ?? [])
+      .map(Number);
+    console.info(`flood: ${a.open.length + b.open.length} held, ${a.refused + b.refused} refused, ${counts.length} log lines`);
+    expect(counts[0]).toBe(1);
+    expect(counts.every((n) => n >= 1)).toBe(true);
+    expect(counts.reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(a.refused + b.refused);
   });
 });
 
