@@ -118,7 +118,7 @@ describe("multiplexing", () => {
     expect(peersSeen.size).toBe(4);
   });
 
-  it("sends the calls of one tick on one connection, 8 at most, then on the next; each later tick starts on the next connection", async () => {
+  it("sends the calls of one tick in turns of ⌈calls in flight / 4⌉ (1 to 8) per connection, each turn on the next connection", async () => {
     const portOf = new Map<string, number>();
     const address = await serve((s) =>
       s.register(EchoService, {
@@ -129,15 +129,38 @@ describe("multiplexing", () => {
       }),
     );
     const c = client(address, { poolSize: 3 });
-    // One tick: 20 calls.
+    // One tick: 20 calls from idle. Calls in flight when each turn starts: 0,1,2,3,4 (turns of 1), 5,7 (2), 9,12 (3), 15 (4), 19 (5, one call left).
     await Promise.all(Array.from({ length: 20 }, (_, i) => c.unary(Echo, { text: `t${i}` })));
     const ports = Array.from({ length: 20 }, (_, i) => portOf.get(`t${i}`)!);
-    const [a, b, d] = [ports[0]!, ports[8]!, ports[16]!];
+    const [a, b, d] = [ports[0]!, ports[1]!, ports[2]!];
     expect(new Set([a, b, d]).size).toBe(3);
-    expect(ports).toEqual([...Array<number>(8).fill(a), ...Array<number>(8).fill(b), ...Array<number>(4).fill(d)]);
-    // Calls one after another, each in its own tick: round-robin, continuing after the third connection.
+    const turns: [number, number][] = [[1, a], [1, b], [1, d], [1, a], [1, b], [2, d], [2, a], [3, b], [3, d], [4, a], [1, b]];
+    expect(ports).toEqual(turns.flatMap(([calls, port]) => Array<number>(calls).fill(port)));
+    // Calls one after another, each in its own tick: round-robin, continuing after the last turn's connection.
     for (let i = 0; i < 4; i++) await c.unary(Echo, { text: `s${i}` });
-    expect(Array.from({ length: 4 }, (_, i) => portOf.get(`s${i}`))).toEqual([a, b, d, a]);
+    expect(Array.from({ length: 4 }, (_, i) => portOf.get(`s${i}`))).toEqual([d, a, b, d]);
+  });
+
+  it("gives a turn at most 8 calls however many are in flight", async () => {
+    const portOf = new Map<string, number>();
+    const address = await serve((s) =>
+      s.register(EchoService, {
+        async echo(req: EchoRequest, ctx: HandlerContext) {
+          portOf.set(req.text, ctx.peer.port);
+          return { text: req.text };
+        },
+      }),
+    );
+    const c = client(address, { poolSize: 2 });
+    // 200 calls in one tick: turns grow with the calls in flight; from 29 in flight on, every turn takes 8.
+    await Promise.all(Array.from({ length: 200 }, (_, i) => c.unary(Echo, { text: `t${i}` })));
+    const ports = Array.from({ length: 200 }, (_, i) => portOf.get(`t${i}`)!);
+    const runs: number[] = [];
+    for (let i = 0; i < ports.length; i++) {
+      if (i > 0 && ports[i] === ports[i - 1]) runs[runs.length - 1]!++;
+      else runs.push(1);
+    }
+    expect(runs).toEqual([1, 1, 1, 1, 1, 2, 2, 3, 3, 4, 5, 6, ...Array<number>(21).fill(8), 2]);
   });
 
   it("connects lazily: no connection before the first call, then one for it", async () => {

@@ -85,6 +85,11 @@ export class ClientConnection implements FrameListener, PendingCallConnection, C
     return s.kind === "idle" || s.kind === "connecting" || s.kind === "open" || (s.kind === "backoff" && now >= s.retryAt);
   }
 
+  /** Calls and streams waiting for answers on this connection. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
   /** Why the last connect failed, while backing off. */
   get failure(): string | undefined {
     return this.state.kind === "backoff" ? this.state.reason : undefined;

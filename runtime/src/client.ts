@@ -96,6 +96,20 @@ const EMPTY_PAYLOAD = new Uint8Array(0);
  */
 export const CALLS_PER_TURN = 8;
 
+/**
+ * A turn takes at most the calls in flight divided by this, so that the calls
+ * of a steady load are spread over about this many connections: their writes,
+ * the server's work and the answers then overlap instead of taking turns
+ * (measured: 12 callers on one machine make about 1.7 × the calls per second
+ * with turns of 3 as with turns of 8; 4 callers 2.3 × with turns of 1).
+ */
+export const TURN_SPREAD = 4;
+
+/** The calls of a turn that starts while `inFlight` calls wait for answers: ⌈inFlight / TURN_SPREAD⌉, from 1 to {@link CALLS_PER_TURN}. */
+export function turnSize(inFlight: number): number {
+  return Math.min(CALLS_PER_TURN, Math.max(1, Math.ceil(inFlight / TURN_SPREAD)));
+}
+
 /** The values of calls no interceptor sees: nothing reads or writes them. */
 const UNREAD_VALUES: ContextValues = createContextValues();
 
@@ -138,6 +152,8 @@ export class DoraClient implements Client, PendingCallOwner {
   /** The connection of the current turn, and how many calls it has taken in it (0: no turn). */
   private turn = 0;
   private turnCalls = 0;
+  /** How many calls the current turn may take ({@link turnSize}). */
+  private turnLimit = 1;
   private seq = 0;
   private closed = false;
   private closePromise: Promise<void> | undefined;
@@ -313,6 +329,13 @@ export class DoraClient implements Client, PendingCallOwner {
     this.turnCalls = 0;
   };
 
+  /** Calls and streams waiting for answers on all connections. */
+  private inFlight(): number {
+    let n = 0;
+    for (const conn of this.pool) n += conn.inFlight;
+    return n;
+  }
+
   /** The fully-qualified name of a method, `/<package>.<Service>/<Method>`. */
   private nameOf(desc: DescMethod): string {
     let name = this.names.get(desc);
@@ -326,15 +349,16 @@ export class DoraClient implements Client, PendingCallOwner {
   /**
    * Round-robin over connections that are not waiting out a reconnect delay,
    * in turns: the calls of one tick go to one connection, up to
-   * {@link CALLS_PER_TURN} of them, so they leave in one write (the connection
+   * {@link turnSize} of them (a share of the calls in flight, at most
+   * {@link CALLS_PER_TURN}), so they leave in one write (the connection
    * batches the frames of a tick) and their answers come back together; the
-   * next tick starts on the next connection.
+   * next turn starts on the next connection.
    */
   private pick(): ClientConnection | DoraError {
     const pool = this.pool;
     const n = pool.length;
     const now = Date.now();
-    if (this.turnCalls > 0 && this.turnCalls < CALLS_PER_TURN) {
+    if (this.turnCalls > 0 && this.turnCalls < this.turnLimit) {
       const conn = pool[this.turn]!;
       if (conn.usable(now)) {
         this.turnCalls++;
@@ -347,6 +371,7 @@ export class DoraClient implements Client, PendingCallOwner {
       this.next = index + 1 === n ? 0 : index + 1;
       if (conn.usable(now)) {
         if (this.turnCalls === 0) process.nextTick(this.endTurn);
+        this.turnLimit = turnSize(this.inFlight());
         this.turn = index;
         this.turnCalls = 1;
         return conn;
