@@ -4,12 +4,14 @@ import type { Redis } from "ioredis";
 import type { Pool } from "mysql2/promise";
 import { kvInterceptors } from "./api/interceptors.js";
 import { KvHandler } from "./api/kv-handler.js";
+import { AdmissionUseCase } from "./app/admission.js";
 import { AuthenticateUseCase } from "./app/authenticate.js";
 import { ReadUseCase, WriteUseCase } from "./app/kv.js";
 import { WatchUseCase } from "./app/watch.js";
 import { LoginUseCase } from "./app/login.js";
 import { RateLimitUseCase } from "./app/rate-limit.js";
 import type { AccountRepository } from "./domain/account.js";
+import type { AdmittingValueStore } from "./domain/admission.js";
 import { systemClock, type Clock } from "./domain/clock.js";
 import type { ValueRepository } from "./domain/kvstore.js";
 import { FixedQuotaRepository, FormulaQuotaRepository, type QuotaRepository } from "./domain/quota.js";
@@ -30,6 +32,7 @@ import { createMysqlPool, MYSQL_CONNECT_TIMEOUT_MS, parseMysqlUrl } from "./infr
 import { MysqlQuotaRepository } from "./infra/mysql/mysql-quota-repository.js";
 import type { EtserverLogger } from "./infra/pino-logger.js";
 import { connectRedis, connectRedisSubscriber, waitForRedis } from "./infra/redis/redis-connection.js";
+import { RedisAdmittingValueStore } from "./infra/redis/redis-admitting-value-store.js";
 import { RedisRateLimiter } from "./infra/redis/redis-rate-limiter.js";
 import { RedisSessionRepository } from "./infra/redis/redis-session-repository.js";
 import { RedisValueFeed } from "./infra/redis/redis-value-feed.js";
@@ -71,6 +74,8 @@ interface Stores {
   readonly accounts: AccountRepository;
   readonly sessions: SessionRepository;
   readonly values: ValueRepository;
+  /** Reads and writes with their admission checked in the same step (Redis: one script), or undefined (the memory store checks at once anyway). */
+  readonly admitting: AdmittingValueStore | undefined;
   /** Announces each write to the watches of its key (in process, or Redis pub/sub shared by every instance). */
   readonly feed: ValueFeed;
   readonly limiter: RateLimiter;
@@ -105,16 +110,20 @@ export function createEtserver(config: EtserverConfig, logger: EtserverLogger, o
         : new FormulaQuotaRepository();
   const limits = { maxKeyBytes: config.limits.maxKeyBytes, maxValueBytes: config.limits.maxValueBytes };
   const watches = new WatchUseCase(stores.feed, limits, config.watch);
+  const authenticate = new AuthenticateUseCase(stores.sessions);
+  const rateLimit = new RateLimitUseCase(quotas, stores.limiter);
+  // Reads and writes whose checks the interceptors defer to the use case (only with a store that checks them with the operation).
+  const deferred = { admissions: new AdmissionUseCase(authenticate, rateLimit, quotas), store: stores.admitting };
 
   const handler = new KvHandler(
     new LoginUseCase(stores.accounts, stores.sessions, stores.failedLogins, config.session.ttlSeconds),
-    new WriteUseCase(stores.values, limits),
-    new ReadUseCase(stores.values, limits),
+    new WriteUseCase(stores.values, limits, deferred),
+    new ReadUseCase(stores.values, limits, deferred),
     watches,
   );
   const server = createServer({
     logger,
-    interceptors: kvInterceptors({ authenticate: new AuthenticateUseCase(stores.sessions), rateLimit: new RateLimitUseCase(quotas, stores.limiter), logger }),
+    interceptors: kvInterceptors({ authenticate, rateLimit, logger, deferAdmission: stores.admitting !== undefined }),
     maxConnections: config.server.maxConnections,
     maxConnectionsPerAddress: config.server.maxConnectionsPerAddress,
     handshakeTimeoutMs: config.server.handshakeTimeoutMs,
@@ -152,6 +161,7 @@ function memoryStores(config: EtserverConfig, clock: Clock): Stores {
     accounts: new SyntheticAccountRepository(config.memory.users),
     sessions,
     values: new MemoryValueRepository(feed),
+    admitting: undefined,
     feed,
     limiter: new MemoryRateLimiter(config.rateLimiter.capacity, now),
     failedLogins: new FlexibleFailedLoginLimiter(config.loginLimiter),
@@ -211,6 +221,7 @@ function mysqlStores(config: EtserverConfig, logger: EtserverLogger, clock: Cloc
     accounts: new MysqlAccountRepository(pool),
     sessions: new RedisSessionRepository(redis, prefix, clock),
     values: new RedisValueRepository(redis, prefix),
+    admitting: new RedisAdmittingValueStore(redis, prefix, clock),
     feed,
     limiter: new RedisRateLimiter(redis, prefix),
     failedLogins: new FlexibleFailedLoginLimiter(config.loginLimiter, { client: redis, keyPrefix: prefix }),

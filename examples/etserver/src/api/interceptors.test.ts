@@ -8,7 +8,7 @@ import type { BucketParams, RateLimiter } from "../domain/ratelimiter.js";
 import { MemorySessionRepository } from "../infra/memory/memory-session-repository.js";
 import { createPinoLogger } from "../infra/pino-logger.js";
 import { InvalidRequestError, StoreUnavailableError } from "../domain/errors.js";
-import { callerOf } from "./caller.js";
+import { actorOf, callerOf } from "./caller.js";
 import { STORE_UNAVAILABLE_MESSAGE } from "./errors.js";
 import { kvInterceptors } from "./interceptors.js";
 
@@ -25,7 +25,7 @@ class RecordingLimiter implements RateLimiter {
  * The KvService interceptors in front of handlers that answer "handled" (or
  * throw `fail()` when it is set) and record the caller they saw, called in process.
  */
-function chain() {
+function chain(deferAdmission = false) {
   const sessions = new MemorySessionRepository();
   const limiter = new RecordingLimiter();
   const logger = createPinoLogger("silent");
@@ -33,7 +33,7 @@ function chain() {
   const state: { fail?: () => Error } = {};
   const server = createServer({
     logger: silentLogger,
-    interceptors: kvInterceptors({ authenticate: new AuthenticateUseCase(sessions), rateLimit: new RateLimitUseCase(new FormulaQuotaRepository(), limiter), logger }),
+    interceptors: kvInterceptors({ authenticate: new AuthenticateUseCase(sessions), rateLimit: new RateLimitUseCase(new FormulaQuotaRepository(), limiter), logger, deferAdmission }),
   });
   const answer = (values: ContextValues) => {
     seen.push(callerOf(values));
@@ -103,5 +103,56 @@ describe("auth and limit interceptors", () => {
     state.fail = () => new StoreUnavailableError("value store failed", { cause: new Error("ECONNREFUSED 127.0.0.1:6379") });
     const down = await kv.writeSecureMessage({}, { meta }).catch((e: unknown) => e);
     expect(down).toMatchObject({ code: Code.Unavailable, rawMessage: STORE_UNAVAILABLE_MESSAGE });
+  });
+});
+
+describe("auth and limit interceptors with the admission deferred to the use case", () => {
+  it("check the metadata and an empty token themselves, spend nothing, and hand reads and writes an admission, never a checked caller", async () => {
+    const { kv, limiter, seen } = chain(true);
+    expect(await codeOf(kv.writeSecureMessage({}, { meta: { token: "t" } }))).toBe(Code.BadRequest);
+    expect(await codeOf(kv.writeSecureMessage({}, { meta: { username: "7", token: "" } }))).toBe(Code.Unauthenticated);
+    // No session was checked: a handler that asks for its checked caller gets Internal, not a username.
+    expect(await codeOf(kv.readSecureMessage({}, { meta: { username: "7", token: "not-checked" } }))).toBe(Code.Internal);
+    expect(await codeOf(kv.writeSecureMessage({}, { meta: { username: "7", token: "not-checked" } }))).toBe(Code.Internal);
+    expect(seen).toEqual([]);
+    expect(limiter.taken).toEqual([]);
+  });
+
+  it("give the admission its bucket: a write's admission names the write bucket, a read's the read bucket", async () => {
+    const sessions = new MemorySessionRepository();
+    const limiter = new RecordingLimiter();
+    const actors: unknown[] = [];
+    const server = createServer({
+      logger: silentLogger,
+      interceptors: kvInterceptors({ authenticate: new AuthenticateUseCase(sessions), rateLimit: new RateLimitUseCase(new FormulaQuotaRepository(), limiter), logger: createPinoLogger("silent"), deferAdmission: true }),
+    });
+    registerKvService(server, {
+      login: async () => ({ token: "" }),
+      readSecureMessage: async (_req, context) => (actors.push(actorOf(context.values)), { value: "" }),
+      writeSecureMessage: async (_req, context) => (actors.push(actorOf(context.values)), { value: "" }),
+      async *watchSecureMessage(_req, context) {
+        yield { value: callerOf(context.values) };
+      },
+    });
+    const kv = createKvServiceClient(createInProcessClient(server));
+    await kv.readSecureMessage({}, { meta: { username: "7", token: "t" } });
+    await kv.writeSecureMessage({}, { meta: { username: "7", token: "t" } });
+    expect(actors).toEqual([
+      { username: "7", token: "t", kind: "read" },
+      { username: "7", token: "t", kind: "write" },
+    ]);
+    expect(limiter.taken).toEqual([]);
+  });
+
+  it("still check a watch themselves as it opens", async () => {
+    const { kv, limiter, sessions } = chain(true);
+    await sessions.put("7", "good-token", 60);
+    const values: string[] = [];
+    for await (const message of kv.watchSecureMessage({}, { meta: { username: "7", token: "good-token" } })) values.push(message.value);
+    expect(values).toEqual(["handled"]);
+    expect(limiter.taken).toEqual(["read:7"]);
+    expect(await codeOf((async () => {
+      for await (const _ of kv.watchSecureMessage({}, { meta: { username: "7", token: "bad" } })) void _;
+    })())).toBe(Code.Unauthenticated);
   });
 });

@@ -10,7 +10,7 @@ import {
 import type { ReadUseCase, WriteUseCase } from "../app/kv.js";
 import type { WatchUseCase } from "../app/watch.js";
 import type { LoginUseCase } from "../app/login.js";
-import { callerOf } from "./caller.js";
+import { actorOf, callerOf } from "./caller.js";
 import { scopeOf } from "./call-scope.js";
 
 /** Message of business status 1000. */
@@ -42,13 +42,13 @@ export class KvHandler implements KvService {
 
   /** WriteSecureMessage: stores the value under the caller's key and echoes both. */
   async writeSecureMessage(request: WriteSecureMessageRequest, context: HandlerContext) {
-    await this.writeUseCase.execute(callerOf(context.values), request.key, request.value, scopeOf(context));
+    await this.writeUseCase.execute(actorOf(context.values), request.key, request.value, scopeOf(context));
     return { key: request.key, value: request.value };
   }
 
   /** ReadSecureMessage: the caller's value, or status 1001 when the key was never written. */
   async readSecureMessage(request: ReadSecureMessageRequest, context: HandlerContext) {
-    const value = await this.readUseCase.execute(callerOf(context.values), request.key, scopeOf(context));
+    const value = await this.readUseCase.execute(actorOf(context.values), request.key, scopeOf(context));
     if (value === undefined) return { status: { code: Status.KEY_NOT_EXIST, message: KEY_NOT_EXIST_MESSAGE }, value: "" };
     return { status: { code: Status.OK, message: "ok" }, value };
   }

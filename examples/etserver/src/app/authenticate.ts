@@ -18,8 +18,17 @@ export class AuthenticateUseCase {
    * @throws NotAuthenticatedError ({@link INVALID_TOKEN_MESSAGE}) for an empty token, no session, an expired one or a wrong one; StoreUnavailableError.
    */
   async execute(username: string, token: string, scope: CallScope): Promise<void> {
-    if (token === "") throw new NotAuthenticatedError(INVALID_TOKEN_MESSAGE);
+    this.refuseEmpty(token);
     const stored = await storeCall(scope, "session lookup", () => this.sessions.tokenOf(username));
     if (!tokenMatches(token, stored)) throw new NotAuthenticatedError(INVALID_TOKEN_MESSAGE);
+  }
+
+  /**
+   * The part of the check that needs no store: an empty token never matches
+   * anything (SPEC §6), so it is refused before any store is asked.
+   * @throws NotAuthenticatedError ({@link INVALID_TOKEN_MESSAGE}) for an empty token.
+   */
+  refuseEmpty(token: string): void {
+    if (token === "") throw new NotAuthenticatedError(INVALID_TOKEN_MESSAGE);
   }
 }

@@ -1,15 +1,51 @@
-import { validateKey, validateValue, type KvLimits, type ValueRepository } from "../domain/kvstore.js";
+import type { AdmittingValueStore } from "../domain/admission.js";
+import { keyProblem, validateKey, validateValue, valueProblem, type KvLimits, type ValueRepository } from "../domain/kvstore.js";
+import { refusalError, type Actor, type AdmissionUseCase } from "./admission.js";
 import { storeCall, type CallScope } from "./call-scope.js";
+
+/** What the operation name of a combined store call is, in errors and logs. */
+const ADMITTED_WHAT = "session, rate limit and value store";
+
+/**
+ * How read and write run the admission of a caller whose checks were
+ * deferred to the operation: `admissions` runs them (one after another),
+ * `store`, when there is one, checks them with the operation in one step.
+ */
+export interface DeferredAdmission {
+  readonly admissions: AdmissionUseCase;
+  readonly store: AdmittingValueStore | undefined;
+}
 
 /** Writes a value under one of the user's keys (SPEC §6). */
 export class WriteUseCase {
   constructor(
     private readonly values: ValueRepository,
     private readonly limits: KvLimits,
+    private readonly deferred: DeferredAdmission,
   ) {}
 
-  /** @throws InvalidRequestError for a bad key or value; StoreUnavailableError. */
-  async execute(username: string, key: string, value: string, scope: CallScope): Promise<void> {
+  /**
+   * Writes for `actor`. A deferred admission with a valid key and value and
+   * a quota known at once is checked with the write in one store call;
+   * otherwise its checks run first, one after another, and then the key and
+   * value rules (so a bad key after a good session still spends a token,
+   * SPEC §6: `limit` comes before the handler).
+   * @throws InvalidRequestError for a bad key or value; NotAuthenticatedError; LimitExceededError; StoreUnavailableError.
+   */
+  async execute(actor: Actor, key: string, value: string, scope: CallScope): Promise<void> {
+    let username: string;
+    if (typeof actor === "string") username = actor;
+    else {
+      const deferred = this.deferred;
+      const store = deferred.store;
+      const sized = store !== undefined && keyProblem(key, this.limits) === undefined && valueProblem(value, this.limits) === undefined ? deferred.admissions.sized(actor) : undefined;
+      if (store !== undefined && sized !== undefined) {
+        const outcome = await storeCall(scope, ADMITTED_WHAT, () => store.setIfAdmitted(sized, key, value));
+        if (!outcome.admitted) throw refusalError(outcome.refusal);
+        return;
+      }
+      username = await deferred.admissions.admit(actor, scope);
+    }
     validateKey(key, this.limits);
     validateValue(value, this.limits);
     await storeCall(scope, "value store", () => this.values.set(username, key, value));
@@ -21,10 +57,28 @@ export class ReadUseCase {
   constructor(
     private readonly values: ValueRepository,
     private readonly limits: KvLimits,
+    private readonly deferred: DeferredAdmission,
   ) {}
 
-  /** The value, or undefined when the key was never written. @throws InvalidRequestError, StoreUnavailableError */
-  async execute(username: string, key: string, scope: CallScope): Promise<string | undefined> {
+  /**
+   * The value for `actor`, or undefined when the key was never written. A
+   * deferred admission is handled as by {@link WriteUseCase.execute}.
+   * @throws InvalidRequestError, NotAuthenticatedError, LimitExceededError, StoreUnavailableError
+   */
+  async execute(actor: Actor, key: string, scope: CallScope): Promise<string | undefined> {
+    let username: string;
+    if (typeof actor === "string") username = actor;
+    else {
+      const deferred = this.deferred;
+      const store = deferred.store;
+      const sized = store !== undefined && keyProblem(key, this.limits) === undefined ? deferred.admissions.sized(actor) : undefined;
+      if (store !== undefined && sized !== undefined) {
+        const outcome = await storeCall(scope, ADMITTED_WHAT, () => store.getIfAdmitted(sized, key));
+        if (!outcome.admitted) throw refusalError(outcome.refusal);
+        return outcome.value;
+      }
+      username = await deferred.admissions.admit(actor, scope);
+    }
     validateKey(key, this.limits);
     return storeCall(scope, "value store", () => this.values.get(username, key));
   }

@@ -16,17 +16,31 @@ export interface KvLimits {
  */
 export const DEFAULT_KV_LIMITS: KvLimits = { maxKeyBytes: 4096, maxValueBytes: 61_440 };
 
+/** What is wrong with a key (SPEC §6: 1 to `maxKeyBytes` UTF-8 bytes), or undefined when it is fine. */
+export function keyProblem(key: string, limits: KvLimits): string | undefined {
+  const bytes = Buffer.byteLength(key, "utf8");
+  if (bytes === 0) return "key must not be empty";
+  if (bytes > limits.maxKeyBytes) return `key is ${bytes} bytes, more than ${limits.maxKeyBytes}`;
+  return undefined;
+}
+
+/** What is wrong with a value (SPEC §6: at most `maxValueBytes` UTF-8 bytes, empty is allowed), or undefined when it is fine. */
+export function valueProblem(value: string, limits: KvLimits): string | undefined {
+  const bytes = Buffer.byteLength(value, "utf8");
+  if (bytes > limits.maxValueBytes) return `value is ${bytes} bytes, more than ${limits.maxValueBytes}`;
+  return undefined;
+}
+
 /** Checks a key: 1 to `maxKeyBytes` UTF-8 bytes. @throws InvalidRequestError */
 export function validateKey(key: string, limits: KvLimits): void {
-  const bytes = Buffer.byteLength(key, "utf8");
-  if (bytes === 0) throw new InvalidRequestError("key must not be empty");
-  if (bytes > limits.maxKeyBytes) throw new InvalidRequestError(`key is ${bytes} bytes, more than ${limits.maxKeyBytes}`);
+  const problem = keyProblem(key, limits);
+  if (problem !== undefined) throw new InvalidRequestError(problem);
 }
 
 /** Checks a value: at most `maxValueBytes` UTF-8 bytes (empty is allowed). @throws InvalidRequestError */
 export function validateValue(value: string, limits: KvLimits): void {
-  const bytes = Buffer.byteLength(value, "utf8");
-  if (bytes > limits.maxValueBytes) throw new InvalidRequestError(`value is ${bytes} bytes, more than ${limits.maxValueBytes}`);
+  const problem = valueProblem(value, limits);
+  if (problem !== undefined) throw new InvalidRequestError(problem);
 }
 
 /**

@@ -25,12 +25,22 @@ export function formulaQuota(username: string): Quota {
 export interface QuotaRepository {
   /** The quota of `username`. */
   quotaOf(username: string): StoreAnswer<Quota>;
+  /**
+   * The quota of `username` when it is known without asking a store (the
+   * formula, a fixed value, a cached answer), else undefined. It never starts
+   * a store call, so it may be asked before the caller is authenticated.
+   */
+  knownQuotaOf(username: string): Quota | undefined;
 }
 
 /** Quotas by {@link formulaQuota}. */
 export class FormulaQuotaRepository implements QuotaRepository {
   /** @inheritdoc */
   quotaOf(username: string): Quota {
+    return formulaQuota(username);
+  }
+  /** @inheritdoc */
+  knownQuotaOf(username: string): Quota {
     return formulaQuota(username);
   }
 }
@@ -45,6 +55,10 @@ export class FixedQuotaRepository implements QuotaRepository {
   }
   /** @inheritdoc */
   quotaOf(): Quota {
+    return this.quota;
+  }
+  /** @inheritdoc */
+  knownQuotaOf(): Quota {
     return this.quota;
   }
 }

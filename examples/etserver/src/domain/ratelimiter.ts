@@ -10,6 +10,11 @@ import type { StoreAnswer } from "./store-answer.js";
 /** Reads and writes have separate buckets. */
 export type RequestKind = "read" | "write";
 
+/** The name of a user's bucket for one kind of request, `<kind>:<username>`, the key a {@link RateLimiter} takes. */
+export function bucketName(kind: RequestKind, username: string): string {
+  return `${kind}:${username}`;
+}
+
 /** Shape of one bucket. */
 export interface BucketParams {
   /** Tokens added per second (the quota). */

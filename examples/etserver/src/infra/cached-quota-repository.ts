@@ -27,6 +27,11 @@ export class CachedQuotaRepository implements QuotaRepository {
     return this.fetch(username);
   }
 
+  /** @inheritdoc The cached quota, if any. */
+  knownQuotaOf(username: string): Quota | undefined {
+    return this.cache.get(username);
+  }
+
   private async fetch(username: string): Promise<Quota> {
     const quota = await this.inner.quotaOf(username);
     this.cache.set(username, quota);

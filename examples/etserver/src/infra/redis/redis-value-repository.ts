@@ -2,26 +2,41 @@ import type { Redis } from "ioredis";
 import { ownedKey, type ValueRepository } from "../../domain/kvstore.js";
 import { watchChannel } from "./redis-value-feed.js";
 
+/** The Redis key of `key` owned by `username`: `<prefix>v:<owned key>` (see `ownedKey`). */
+export function valueKey(keyPrefix: string, username: string, key: string): string {
+  return `${keyPrefix}v:${ownedKey(username, key)}`;
+}
+
 /**
- * SET and PUBLISH in one script, so a write and its announcement to watchers
- * are one atomic step: every watcher sees writes in the order Redis applied
- * them, and no write is stored without being announced.
+ * `set_and_publish(value_key, value, prefix)`: SET and PUBLISH in one
+ * script, so a write and its announcement to watchers are one atomic step:
+ * every watcher sees writes in the order Redis applied them, and no write is
+ * stored without being announced. The channel is {@link watchChannel} of the
+ * same owned key, `<prefix>w:<owned key>`, cut from the value key
+ * `<prefix>v:<owned key>` here rather than sent a second time.
  */
-const SET_AND_PUBLISH_LUA = `
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('PUBLISH', ARGV[2], ARGV[1])
+export const SET_AND_PUBLISH_LUA_FUNCTION = `
+local function set_and_publish(value_key, value, prefix)
+  redis.call('SET', value_key, value)
+  redis.call('PUBLISH', prefix .. 'w:' .. string.sub(value_key, #prefix + 3), value)
+end
+`;
+
+/** KEYS[1] the value key, ARGV[1] the value, ARGV[2] the key prefix. */
+const SET_AND_PUBLISH_LUA = `${SET_AND_PUBLISH_LUA_FUNCTION}
+set_and_publish(KEYS[1], ARGV[1], ARGV[2])
 return 1
 `;
 
 interface SetAndPublish {
-  doraSetAndPublish(key: string, value: string, channel: string): Promise<number>;
+  doraSetAndPublish(key: string, value: string, keyPrefix: string): Promise<number>;
 }
 
 /**
  * Values in Redis under `<prefix>v:<owned key>`, namespaced per user; durable
  * as Redis is. Each write is published on the key's watch channel (see
- * {@link watchChannel}), which {@link RedisValueFeed} of every instance
- * subscribes to.
+ * {@link watchChannel}), which `RedisValueFeed` of every instance subscribes
+ * to.
  */
 export class RedisValueRepository implements ValueRepository {
   constructor(
@@ -36,15 +51,11 @@ export class RedisValueRepository implements ValueRepository {
 
   /** @inheritdoc */
   async get(username: string, key: string): Promise<string | undefined> {
-    return (await this.redis.get(this.key(username, key))) ?? undefined;
+    return (await this.redis.get(valueKey(this.keyPrefix, username, key))) ?? undefined;
   }
 
   /** @inheritdoc */
   async set(username: string, key: string, value: string): Promise<void> {
-    await (this.redis as unknown as SetAndPublish).doraSetAndPublish(this.key(username, key), value, watchChannel(this.keyPrefix, username, key));
-  }
-
-  private key(username: string, key: string): string {
-    return `${this.keyPrefix}v:${ownedKey(username, key)}`;
+    await (this.redis as unknown as SetAndPublish).doraSetAndPublish(valueKey(this.keyPrefix, username, key), value, this.keyPrefix);
   }
 }
