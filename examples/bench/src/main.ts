@@ -91,7 +91,7 @@ if (options.help) {
   process.exit(0);
 }
 if (options.list) {
-  for (const s of SYSTEMS) process.stdout.write(`${s.id.padEnd(20)} ${s.group.padEnd(14)} ${s.inDefault ? "   " : "(*)"} ${s.label}\n`);
+  for (const s of SYSTEMS) process.stdout.write(`${s.id.padEnd(20)} ${s.group.padEnd(16)} ${s.inDefault ? "   " : "(*)"} ${s.label}\n`);
   process.stdout.write("(*) only when named in --systems\n");
   process.exit(0);
 }
