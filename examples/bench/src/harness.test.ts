@@ -1,11 +1,16 @@
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import mysql from "mysql2/promise";
 import type { BenchReport } from "./report.js";
+import { deleteKeysWithPrefix } from "./stores.js";
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL("../bin/bench.js", import.meta.url));
@@ -63,5 +68,84 @@ describe("npm run bench (quick mode, raw bound only)", () => {
 
   it("rejects an unknown system by name, with exit code 2", async () => {
     await expect(run(process.execPath, [bin, "--systems", "nope", "--out", out])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('unknown system or group "nope"') });
+  });
+});
+
+/** A port nothing listens on: one the system just gave out and took back. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("npm run bench: dora-mysql-write (the machine's MySQL and Redis, a database and key prefix of this test's own)", () => {
+  const tag = `${process.pid}_${randomBytes(3).toString("hex")}`;
+  const database = `dora_bench_test_${tag}`;
+  const prefix = `dora-bench-test-${tag}:`;
+  const redisUrl = "redis://127.0.0.1:6379/0";
+  const storeArgs = ["--mysql-url", `mysql://root@127.0.0.1:3306/${database}`, "--redis-prefix", prefix];
+
+  afterAll(async () => {
+    await deleteKeysWithPrefix(redisUrl, prefix);
+    const connection = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root" });
+    try {
+      await connection.query(`DROP DATABASE IF EXISTS \`${database}\``);
+    } finally {
+      await connection.end();
+    }
+  });
+
+  it("seeds its database, measures writes next to dora's reads with the ratio of the round, and deletes its keys (old ones too)", async () => {
+    const redis = new Redis(redisUrl);
+    try {
+      await redis.set(`${prefix}left-over`, "x");
+      const dir = join(out, "mysql-write");
+      const { stdout } = await run(process.execPath, [bin, "--quick", "--systems", "dora,dora-mysql-write", "--requests", "25", "--warmup", "0", ...storeArgs, "--out", dir], { timeout: 120_000 });
+      const report = JSON.parse(readFileSync(join(dir, "latest.json"), "utf8")) as BenchReport;
+
+      expect(report.runs.map((r) => r.system)).toEqual(["dora", "dora-mysql-write"]);
+      const [read, write] = report.runs;
+      if (read === undefined || !read.ok || write === undefined || !write.ok) throw new Error(`a run failed: ${JSON.stringify(report.runs)}`);
+      expect(write).toMatchObject({ system: "dora-mysql-write", calls: 300, failures: 0 });
+      expect(write.serverCpuUsPerCall).toBeGreaterThan(0);
+      const ratio = report.ratios.find((r) => r.name === "dora MySQL write / dora memory read, QPS");
+      expect(ratio).toMatchObject({ target: "≥ 0.5", perRound: [write.qps / read.qps], median: write.qps / read.qps });
+      expect(stdout).toMatch(/^\| dora-mysql-write \| [\d,]+ \|/m);
+      expect(stdout).toMatch(/^\| dora MySQL write \/ dora memory read, QPS \| \d+\.\d\d \|/m);
+
+      // Its config reached etserver: the accounts are in this test's database, and no key is left under its prefix.
+      const connection = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root", database });
+      try {
+        const [rows] = await connection.query("SELECT COUNT(*) AS n FROM account");
+        expect((rows as { n: number }[])[0]?.n).toBe(100_000);
+      } finally {
+        await connection.end();
+      }
+      const left: string[] = [];
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+        cursor = next;
+        left.push(...keys);
+      } while (cursor !== "0");
+      expect(left).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it("is reported as skipped, with the reason, when Redis does not answer, and the other systems still run", async () => {
+    const dir = join(out, "mysql-write-skipped");
+    const port = await closedPort();
+    await run(process.execPath, [bin, "--quick", "--systems", "raw,dora-mysql-write", "--requests", "25", "--warmup", "0", ...storeArgs, "--redis-url", `redis://127.0.0.1:${port}/0`, "--out", dir], {
+      timeout: 60_000,
+    });
+    const report = JSON.parse(readFileSync(join(dir, "latest.json"), "utf8")) as BenchReport;
+    expect(report.runs.find((r) => r.system === "raw")).toMatchObject({ ok: true, calls: 300 });
+    expect(report.runs.find((r) => r.system === "dora-mysql-write")).toMatchObject({ ok: false, skipped: true, error: `Redis at 127.0.0.1:${port} did not answer (ECONNREFUSED)` });
+    expect(report.systems.find((s) => s.system === "dora-mysql-write")).toMatchObject({ runs: 0, errors: [], skipped: expect.stringContaining("did not answer") });
+    expect(readFileSync(join(dir, "latest.md"), "utf8")).toMatch(/^\| dora-mysql-write \| skipped \|/m);
   });
 });

@@ -14,12 +14,13 @@ import { killAll } from "./processes.js";
 import { summarizeProfileDir } from "./profile.js";
 import { ratios, summarize, toMarkdown, type BenchReport, type RunRecord } from "./report.js";
 import { benchPaths, type BenchSettings } from "./settings.js";
+import { DEFAULT_STORES, mysqlDatabase, SkipSystem } from "./stores.js";
 import { baselineSystem, SYSTEMS, type BenchSystem } from "./systems.js";
 import { DEFAULT_STREAM_WORKLOAD, DEFAULT_WORKLOAD } from "./workload.js";
 
 const HELP = `Usage: npm run bench [-- options]
 
-Runs dora (etserver + etclient), the dora runtime alone, @grpc/grpc-js, Connect and a
+Runs dora (etserver + etclient: reads on the memory store, writes on the MySQL store), the dora runtime alone, @grpc/grpc-js, Connect and a
 raw-socket bound on one workload, and the dora runtime's and @grpc/grpc-js's server
 streaming on one streaming workload, interleaved in rounds, and writes
 examples/bench/results/bench-<time>.{md,json} and latest.{md,json}.
@@ -42,6 +43,12 @@ Options:
                         dora in every round, with the ratios dora / dora-baseline
   --cpu-prof DIR        run servers and measured clients under node --cpu-prof, profiles in DIR,
                         and add each process's top self-time functions to the report
+  --mysql-url URL       MySQL of dora-mysql-write; its database is the bench's own, created by
+                        etserver migrate and left in place (default ${DEFAULT_STORES.mysqlUrl})
+  --redis-url URL       Redis of dora-mysql-write (default ${DEFAULT_STORES.redisUrl})
+  --redis-prefix P      its Redis key prefix; keys under it are deleted at the start and end
+                        (default ${DEFAULT_STORES.redisPrefix})
+                        dora-mysql-write is skipped when MySQL or Redis does not answer
   --list                list the systems and exit
   -h, --help            this help
 `;
@@ -67,6 +74,9 @@ try {
       out: { type: "string" },
       "cpu-prof": { type: "string" },
       baseline: { type: "string" },
+      "mysql-url": { type: "string" },
+      "redis-url": { type: "string" },
+      "redis-prefix": { type: "string" },
       list: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -81,7 +91,7 @@ if (options.help) {
   process.exit(0);
 }
 if (options.list) {
-  for (const s of SYSTEMS) process.stdout.write(`${s.id.padEnd(20)} ${s.group.padEnd(14)} ${s.inDefault ? "   " : "(*)"} ${s.label}\n`);
+  for (const s of SYSTEMS) process.stdout.write(`${s.id.padEnd(20)} ${s.group.padEnd(16)} ${s.inDefault ? "   " : "(*)"} ${s.label}\n`);
   process.stdout.write("(*) only when named in --systems\n");
   process.exit(0);
 }
@@ -93,6 +103,18 @@ function selectSystems(list: string | undefined): BenchSystem[] {
     if (!SYSTEMS.some((s) => s.id === name || s.group === name)) fail(`--systems: unknown system or group ${JSON.stringify(name)} (see --list)`);
   }
   return SYSTEMS.filter((s) => names.includes(s.id) || (names.includes(s.group) && s.inDefault));
+}
+
+/** `text` as a URL of one of `protocols`, else throws naming `name` (never echoing the URL: it may hold a password). */
+function storeUrl(name: string, text: string, protocols: string[]): string {
+  let protocol: string;
+  try {
+    protocol = new URL(text).protocol;
+  } catch {
+    throw new Error(`${name} is not a URL`);
+  }
+  if (!protocols.includes(protocol)) throw new Error(`${name} must be a ${protocols.map((p) => `${p}//`).join(" or ")} URL`);
+  return text;
 }
 
 const paths = benchPaths();
@@ -112,7 +134,18 @@ try {
     letter: DEFAULT_WORKLOAD.letter,
     cpuProfDir: options["cpu-prof"] === undefined ? undefined : resolve(options["cpu-prof"]),
     clientTimeoutMs: 15 * 60_000,
+    stores: {
+      mysqlUrl: storeUrl("--mysql-url", options["mysql-url"] ?? DEFAULT_STORES.mysqlUrl, ["mysql:"]),
+      redisUrl: storeUrl("--redis-url", options["redis-url"] ?? DEFAULT_STORES.redisUrl, ["redis:", "rediss:"]),
+      redisPrefix: options["redis-prefix"] ?? DEFAULT_STORES.redisPrefix,
+    },
   };
+  if (settings.stores.redisPrefix === "") throw new Error("--redis-prefix must not be empty (its keys are deleted)");
+  try {
+    mysqlDatabase(settings.stores.mysqlUrl);
+  } catch (error) {
+    throw new Error(`--mysql-url: ${error instanceof Error ? error.message : String(error)}`);
+  }
 } catch (error) {
   fail(error instanceof Error ? error.message : String(error));
 }
@@ -181,8 +214,34 @@ function writeReport(report: BenchReport): string {
 }
 
 process.stderr.write(`bench: ${systems.length} systems × ${settings.rounds} round(s), ${settings.concurrency} callers × ${settings.requestsPerCaller} calls, ${settings.sizeBytes}-byte key and value\n`);
+
+/** Systems whose prepare step failed, and why: each of their runs is recorded with it instead of run. */
+const notRun = new Map<string, { skipped: boolean; reason: string }>();
+/** Systems whose prepare step succeeded: their finish step runs at the end. */
+const prepared: BenchSystem[] = [];
+for (const system of systems) {
+  if (system.prepare === undefined) continue;
+  process.stderr.write(`[prepare] ${system.id} … `);
+  try {
+    await system.prepare({ settings, paths });
+    prepared.push(system);
+    process.stderr.write("ready\n");
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const skipped = error instanceof SkipSystem;
+    notRun.set(system.id, { skipped, reason: skipped ? reason : `prepare failed: ${reason}` });
+    process.stderr.write(`${skipped ? "skipped" : "failed"}: ${reason}\n`);
+  }
+}
+
 for (let round = 1; round <= settings.rounds; round++) {
   for (const system of systems) {
+    const cannot = notRun.get(system.id);
+    if (cannot !== undefined) {
+      runs.push({ system: system.id, round, ok: false, error: cannot.reason, ...(cannot.skipped ? { skipped: true as const } : {}) });
+      if (runs.length < totalRuns) writeReport(buildReport(false));
+      continue;
+    }
     process.stderr.write(`[round ${round}/${settings.rounds}] ${system.id} … `);
     try {
       const m = await system.run({ settings, paths, round });
@@ -194,6 +253,14 @@ for (let round = 1; round <= settings.rounds; round++) {
       process.stderr.write(`failed: ${message}\n`);
     }
     if (runs.length < totalRuns) writeReport(buildReport(false));
+  }
+}
+
+for (const system of prepared) {
+  try {
+    await system.finish?.({ settings, paths });
+  } catch (error) {
+    process.stderr.write(`bench: ${system.id}'s clean-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
   }
 }
 

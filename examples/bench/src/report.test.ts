@@ -118,6 +118,49 @@ describe("summaries and ratios", () => {
     expect(ratios(systems, runs, 2).map((r) => r.name)).not.toContain("dora / dora-baseline, QPS");
   });
 
+  it("holds the MySQL store's writes against the same round's memory-store reads (target 0.5), median over the rounds", () => {
+    const withWrites = [...systems, { id: "dora-mysql-write", label: "w", group: "dora-mysql-write" as const }];
+    const writeRuns: RunRecord[] = [
+      ...runs,
+      { system: "dora-mysql-write", round: 1, ok: true, ...measurement(8_000, 3000, 400) },
+      { system: "dora-mysql-write", round: 2, ok: true, ...measurement(18_000, 2000, 380) },
+    ];
+    const byName = Object.fromEntries(ratios(withWrites, writeRuns, 2).map((r) => [r.name, r]));
+    // Round 1: 8,000 / 20,000; round 2: 18,000 / 30,000; median of 0.4 and 0.6.
+    expect(byName["dora MySQL write / dora memory read, QPS"]).toMatchObject({ target: "≥ 0.5", perRound: [0.4, 0.6], met: true });
+    expect(byName["dora MySQL write / dora memory read, QPS"]!.median).toBeCloseTo(0.5);
+    const oneRound = Object.fromEntries(ratios(withWrites, writeRuns.filter((r) => !(r.system === "dora-mysql-write" && r.round === 2)), 2).map((r) => [r.name, r]));
+    expect(oneRound["dora MySQL write / dora memory read, QPS"]).toMatchObject({ perRound: [0.4, null], median: 0.4, met: false });
+  });
+
+  it("reports a skipped system with its reason, apart from failed runs", () => {
+    const withWrites = [...systems, { id: "dora-mysql-write", label: "w", group: "dora-mysql-write" as const }];
+    const skippedRuns: RunRecord[] = [
+      ...runs,
+      { system: "dora-mysql-write", round: 1, ok: false, skipped: true, error: "Redis at 127.0.0.1:6379 did not answer (ECONNREFUSED)" },
+      { system: "dora-mysql-write", round: 2, ok: false, skipped: true, error: "Redis at 127.0.0.1:6379 did not answer (ECONNREFUSED)" },
+    ];
+    const summaries = summarize(withWrites, skippedRuns);
+    expect(summaries.find((s) => s.system === "dora-mysql-write")).toMatchObject({ runs: 0, errors: [], skipped: "Redis at 127.0.0.1:6379 did not answer (ECONNREFUSED)" });
+    expect(summaries.find((s) => s.system === "raw")).toMatchObject({ skipped: null, errors: ["round 2: server exited"] });
+    const markdown = toMarkdown({
+      startedAt: "2026-01-01T00:00:00.000Z",
+      finishedAt: "2026-01-01T00:10:00.000Z",
+      completedRuns: 10,
+      plannedRuns: 10,
+      machine: { cpus: 2, cpuModel: "test cpu", node: "v20.0.0", platform: "linux x64", loadAverageAtStart: 0.5 },
+      settings: { rounds: 2, concurrency: 12, requestsPerCaller: 10, messagesPerStream: 1000, warmupSeconds: 0, sizeBytes: 2000, runtimeBenchSeconds: 1, username: "100000", password: "100000", letter: "c" },
+      systems: summaries,
+      ratios: ratios(withWrites, skippedRuns, 2),
+      runs: skippedRuns,
+    });
+    expect(markdown).toMatch(/^\| dora-mysql-write \| skipped \|/m);
+    expect(markdown).toContain("Skipped systems:\n- `dora-mysql-write`: Redis at 127.0.0.1:6379 did not answer (ECONNREFUSED)");
+    expect(markdown).toMatch(/^\| dora MySQL write \/ dora memory read, QPS \| — \| —, — \| ≥ 0\.5 \| {2}\|$/m);
+    expect(markdown).toContain("`dora-mysql-write` makes the same calls with WriteSecureMessage");
+    expect(markdown).not.toMatch(/`dora-mysql-write` round/);
+  });
+
   it("compares dora's server streaming with grpc-js's in messages per second and p99 per message", () => {
     const streaming = [
       { id: "dora-stream", label: "d", group: "dora-stream" as const },

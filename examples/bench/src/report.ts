@@ -1,10 +1,10 @@
 import type { BenchSettings } from "./settings.js";
 import type { Measurement, SystemGroup } from "./systems.js";
 
-/** One run of one system in one round: its measurement, or why it failed. */
+/** One run of one system in one round: its measurement, or why it failed or was skipped (a store it needs did not answer). */
 export type RunRecord =
   | ({ system: string; round: number; ok: true } & Measurement)
-  | { system: string; round: number; ok: false; error: string };
+  | { system: string; round: number; ok: false; error: string; skipped?: true };
 
 /** Medians over the rounds of one system. */
 export interface SystemSummary {
@@ -15,6 +15,8 @@ export interface SystemSummary {
   runs: number;
   /** Rounds that failed, with their errors. */
   errors: string[];
+  /** Why the system was skipped (not run at all), else null. */
+  skipped: string | null;
   calls: number | null;
   failures: number | null;
   qps: number | null;
@@ -61,7 +63,7 @@ export interface BenchReport {
   completedRuns: number;
   plannedRuns: number;
   machine: MachineInfo;
-  settings: Omit<BenchSettings, "cpuProfDir" | "clientTimeoutMs">;
+  settings: Omit<BenchSettings, "cpuProfDir" | "clientTimeoutMs" | "stores">;
   systems: SystemSummary[];
   ratios: RatioSummary[];
   runs: RunRecord[];
@@ -104,7 +106,8 @@ export function summarize(systems: readonly { id: string; label: string; group: 
       label: system.label,
       group: system.group,
       runs: ok.length,
-      errors: mine.filter((run): run is Extract<RunRecord, { ok: false }> => !run.ok).map((run) => `round ${run.round}: ${run.error}`),
+      errors: mine.filter((run): run is Extract<RunRecord, { ok: false }> => !run.ok && run.skipped !== true).map((run) => `round ${run.round}: ${run.error}`),
+      skipped: mine.find((run): run is Extract<RunRecord, { ok: false }> => !run.ok && run.skipped === true)?.error ?? null,
       calls: pick("calls"),
       failures: pick("failures"),
       qps: pick("qps"),
@@ -167,6 +170,15 @@ export function ratios(systems: readonly { id: string; group: SystemGroup }[], r
   return [
     ...baseline,
     make("dora / raw, QPS", "dora QPS ÷ raw bound QPS", "≥ 0.6", (v) => v >= 0.6, "dora", "raw", qpsRatio),
+    make(
+      "dora MySQL write / dora memory read, QPS",
+      "dora-mysql-write writes/s (etclient benchmark write, etserver --store mysql) ÷ dora reads/s (--store memory)",
+      "≥ 0.5",
+      (v) => v >= 0.5,
+      "dora-mysql-write",
+      "dora",
+      qpsRatio,
+    ),
     make("dora / raw, p99", "dora p99 ÷ raw bound p99", "≤ 1.5", (v) => v <= 1.5, "dora", "raw", (a, b) => a.p99Us / b.p99Us),
     make("dora / raw, CPU per call", "(server + client CPU µs per call) of dora ÷ that of the raw bound", "≤ 2", (v) => v <= 2, "dora", "raw", (a, b) => {
       const x = cpu(a);
@@ -201,6 +213,11 @@ export function toMarkdown(report: BenchReport): string {
         `after a ${settings.warmupSeconds} s warm-up; ${settings.rounds} interleaved round(s); medians over the rounds.`,
     );
   }
+  if (report.systems.some((s) => s.group === "dora-mysql-write")) {
+    lines.push(
+      "`dora-mysql-write` makes the same calls with WriteSecureMessage (the same key, a value of the same size) on etserver's MySQL store, values and sessions in Redis; there QPS is writes per second.",
+    );
+  }
   if (report.systems.some((s) => s.group.endsWith("-stream"))) {
     lines.push(
       `Streaming (\`*-stream\` rows): server-streaming WatchSecureMessage, streams of ${settings.messagesPerStream.toLocaleString("en-US")} messages, each the ${settings.sizeBytes}-byte key and value, ` +
@@ -213,7 +230,7 @@ export function toMarkdown(report: BenchReport): string {
   lines.push("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
   for (const s of report.systems) {
     if (s.runs === 0) {
-      lines.push(`| ${s.system} | failed | | | | | | | | | | |`);
+      lines.push(`| ${s.system} | ${s.skipped !== null && s.errors.length === 0 ? "skipped" : "failed"} | | | | | | | | | | |`);
       continue;
     }
     lines.push(
@@ -230,6 +247,12 @@ export function toMarkdown(report: BenchReport): string {
   lines.push("");
   lines.push("Systems:");
   for (const s of report.systems) lines.push(`- \`${s.system}\`: ${s.label}`);
+  const skipped = report.systems.filter((s) => s.skipped !== null).map((s) => `- \`${s.system}\`: ${s.skipped}`);
+  if (skipped.length > 0) {
+    lines.push("");
+    lines.push("Skipped systems:");
+    lines.push(...skipped);
+  }
   const errors = report.systems.flatMap((s) => s.errors.map((e) => `- \`${s.system}\` ${e}`));
   if (errors.length > 0) {
     lines.push("");

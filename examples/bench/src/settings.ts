@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
+import type { StoreSettings } from "./stores.js";
 
 /** What one run of the comparison measures, and how. */
 export interface BenchSettings {
@@ -26,6 +27,8 @@ export interface BenchSettings {
   cpuProfDir: string | undefined;
   /** Longest a measured client may run before it is killed, ms. */
   clientTimeoutMs: number;
+  /** MySQL and Redis of the MySQL-store system (not in the report: a URL may hold a password). */
+  stores: StoreSettings;
 }
 
 /** Where the harness finds the programs it runs. */

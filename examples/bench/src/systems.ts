@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseGoDurationUs } from "./go-duration.js";
@@ -7,10 +7,11 @@ import type { ClientRunResult } from "./latency.js";
 import { processCpuUs, processPeakRssKb } from "./proc-stats.js";
 import { cleanEnv, expectSuccess, runProcess, startServer, stopServer, type ServerProcess } from "./processes.js";
 import type { BenchPaths, BenchSettings } from "./settings.js";
+import { deleteKeysWithPrefix, mysqlDatabase, probeMysql, probeRedis, urlAddress } from "./stores.js";
 import type { ProcessUsage } from "./usage-hook.js";
 
 /** Families of systems; ratios compare dora with the best member of a family. */
-export type SystemGroup = "dora" | "dora-baseline" | "dora-runtime" | "runtime-bench" | "raw" | "grpc-js" | "connect" | "dora-stream" | "grpc-js-stream";
+export type SystemGroup = "dora" | "dora-mysql-write" | "dora-baseline" | "dora-runtime" | "runtime-bench" | "raw" | "grpc-js" | "connect" | "dora-stream" | "grpc-js-stream";
 
 /** What one measured run of one system gives. CPU and RSS are null where they could not be measured. */
 export interface Measurement {
@@ -45,8 +46,21 @@ export interface BenchSystem {
   group: SystemGroup;
   /** Run by default (else only when named in `--systems`). */
   inDefault: boolean;
+  /**
+   * Once per bench run, before its first run (e.g. creates its database). Throwing SkipSystem
+   * reports the system as skipped with the reason; another error fails its runs.
+   */
+  prepare?(context: PrepareContext): Promise<void>;
   /** Runs it once: starts its server, warms up, measures, stops. */
   run(context: RunContext): Promise<Measurement>;
+  /** Once per bench run after its last run, when `prepare` succeeded (e.g. deletes its keys). */
+  finish?(context: PrepareContext): Promise<void>;
+}
+
+/** What `prepare` and `finish` are given. */
+export interface PrepareContext {
+  settings: BenchSettings;
+  paths: BenchPaths;
 }
 
 /** What a system's run is given. */
@@ -259,6 +273,67 @@ function doraSystem(baselineRoot?: string): BenchSystem {
 }
 
 /**
+ * The MySQL store's write path: `etserver serve --store mysql` (accounts in MySQL; values,
+ * sessions and rate limits in Redis) and `etclient benchmark write`, with a config of its own
+ * pointing at the bench's database and Redis key prefix (`settings.stores`). Once per bench
+ * run: both stores must answer (else the system is skipped), its old keys are deleted, then
+ * `etserver migrate` and `etserver seed --users N` (both idempotent) create the accounts;
+ * after the last round its keys are deleted again. The database is left in place.
+ */
+function mysqlWriteSystem(): BenchSystem {
+  let configDir: string | undefined;
+  const configFile = (): string => {
+    if (configDir === undefined) throw new Error("dora-mysql-write ran before its prepare step");
+    return join(configDir, "config.yaml");
+  };
+  return {
+    id: "dora-mysql-write",
+    label: "dora: etserver --store mysql (values and sessions in Redis) + etclient benchmark write",
+    group: "dora-mysql-write",
+    inDefault: true,
+    async prepare({ settings, paths }) {
+      const { stores } = settings;
+      mysqlDatabase(stores.mysqlUrl);
+      await probeMysql(stores.mysqlUrl);
+      await probeRedis(stores.redisUrl);
+      const users = Number(settings.username);
+      if (!Number.isSafeInteger(users) || users < 1) throw new Error(`dora-mysql-write seeds users 1..N and needs a numeric username (got ${JSON.stringify(settings.username)})`);
+      configDir = mkdtempSync(join(tmpdir(), "dora-bench-mysql-"));
+      // YAML is a superset of JSON: the URLs and the prefix need no quoting rules of their own.
+      const config = { store: "mysql", mysql: { url: stores.mysqlUrl }, redis: { url: stores.redisUrl, keyPrefix: stores.redisPrefix } };
+      writeFileSync(configFile(), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+      await deleteKeysWithPrefix(stores.redisUrl, stores.redisPrefix);
+      for (const [what, args] of [
+        ["etserver migrate", ["migrate"]],
+        [`etserver seed --users ${users}`, ["seed", "--users", String(users)]],
+      ] as const) {
+        const output = await runProcess(process.execPath, [paths.etserverBin, ...args, "--config", configFile(), "--log-level", "warn"], {
+          cwd: paths.benchDir,
+          env: cleanEnv(),
+          timeoutMs: SETUP_TIMEOUT_MS,
+        });
+        expectSuccess(`${what} (MySQL ${urlAddress(stores.mysqlUrl, 3306)}, database ${mysqlDatabase(stores.mysqlUrl)})`, output);
+      }
+    },
+    run(context) {
+      const { settings, paths } = context;
+      const common = (address: string): string[] => ["-u", settings.username, "-p", settings.password, "-k", settings.letter, "-v", settings.letter, "--size", String(settings.sizeBytes), "--address", address];
+      return runServerClient(context, {
+        systemId: "dora-mysql-write",
+        serverArgs: [paths.etserverBin, "serve", "--config", configFile(), "--store", "mysql", "--listen", "127.0.0.1:0"],
+        clientArgs: (address, length) => [paths.etclientBin, "benchmark", "write", ...common(address), "-c", String(settings.concurrency), ...lengthArgs(length, "-r"), "--json"],
+        parse: parseEtclientReport,
+      });
+    },
+    async finish({ settings }) {
+      if (configDir !== undefined) rmSync(configDir, { recursive: true, force: true });
+      configDir = undefined;
+      await deleteKeysWithPrefix(settings.stores.redisUrl, settings.stores.redisPrefix);
+    },
+  };
+}
+
+/**
  * A system whose server and client are this package's own (server-main /
  * client-main). A `*-stream` client runs the server-streaming comparison.
  */
@@ -335,6 +410,7 @@ export function baselineSystem(root: string): BenchSystem {
 /** Every system, in the order each round runs them. */
 export const SYSTEMS: readonly BenchSystem[] = [
   doraSystem(),
+  mysqlWriteSystem(),
   ownSystem({ id: "raw", label: "raw bound: net + nap frames + protobuf-es Pkg, 1 connection", group: "raw", server: "raw", client: "raw", connections: 1 }),
   ownSystem({ id: "dora-runtime", label: "dora runtime alone, same workload (default pool of 10)", group: "dora-runtime", server: "runtime-kv", client: "runtime-kv", connections: 10 }),
   runtimeBenchSystem(),
