@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { AdmissionRefusal, Admitted, AdmittingValueStore, SizedAdmission } from "../../domain/admission.js";
 import { systemClock, type Clock } from "../../domain/clock.js";
 import { bucketName } from "../../domain/ratelimiter.js";
+import { RedisTurnBatcher } from "./redis-connection.js";
 import { bucketKey, TAKE_TOKEN_LUA_FUNCTION } from "./redis-rate-limiter.js";
 import { SESSION_MATCHES_LUA_FUNCTION, sessionKey } from "./redis-session-repository.js";
 import { SET_AND_PUBLISH_LUA_FUNCTION, valueKey } from "./redis-value-repository.js";
@@ -62,6 +63,7 @@ const REFUSALS: ReadonlyMap<number, Admitted<never>> = new Map<number, Admitted<
  */
 export class RedisAdmittingValueStore implements AdmittingValueStore {
   private readonly commands: AdmittingCommands;
+  private readonly batch: RedisTurnBatcher;
 
   constructor(
     private readonly redis: Redis,
@@ -73,11 +75,13 @@ export class RedisAdmittingValueStore implements AdmittingValueStore {
     if (typeof defined.doraSetIfAdmitted !== "function") redis.defineCommand("doraSetIfAdmitted", { numberOfKeys: 3, lua: SET_IF_ADMITTED_LUA });
     if (typeof defined.doraGetIfAdmitted !== "function") redis.defineCommand("doraGetIfAdmitted", { numberOfKeys: 3, lua: GET_IF_ADMITTED_LUA });
     this.commands = redis as unknown as AdmittingCommands;
+    this.batch = new RedisTurnBatcher(redis);
   }
 
   /** @inheritdoc */
   async setIfAdmitted(admission: SizedAdmission, key: string, value: string): Promise<Admitted<void>> {
     const { username, token, bucket } = admission;
+    this.batch.hold();
     const answer = await this.commands.doraSetIfAdmitted(
       sessionKey(this.keyPrefix, username),
       bucketKey(this.keyPrefix, bucketName(admission.kind, username)),
@@ -95,6 +99,7 @@ export class RedisAdmittingValueStore implements AdmittingValueStore {
   /** @inheritdoc */
   async getIfAdmitted(admission: SizedAdmission, key: string): Promise<Admitted<string | undefined>> {
     const { username, token, bucket } = admission;
+    this.batch.hold();
     const [answer, value] = await this.commands.doraGetIfAdmitted(
       sessionKey(this.keyPrefix, username),
       bucketKey(this.keyPrefix, bucketName(admission.kind, username)),
