@@ -64,29 +64,48 @@ export function storeCall<T>(scope: CallScope, what: string, call: () => StoreAn
   return raceDeadline(scope, what, work, budget);
 }
 
-/** Waits for a store's promise until `budget` ms pass or the call is abandoned. */
-async function raceDeadline<T>(scope: CallScope, what: string, work: Promise<T>, budget: number): Promise<T> {
-  // A late failure after the race is decided must not become an unhandled rejection.
-  work.catch(() => undefined);
+/** `addEventListener` options of the abort listener, made once. */
+const ONCE = { once: true } as const;
+
+/**
+ * Waits for a store's promise until `budget` ms pass or the call is
+ * abandoned. One promise settled by whichever comes first (settling it again
+ * does nothing); the timer and the listener are removed as soon as one does.
+ * A late failure of `work` is handled here, so it never becomes an unhandled
+ * rejection.
+ */
+function raceDeadline<T>(scope: CallScope, what: string, work: Promise<T>, budget: number): Promise<T> {
   const signal = scope.signal;
-  if (signal.aborted) throw new CallOutOfTimeError(`${what}: call abandoned`);
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    const late = scope.deadline !== undefined && budget < FAIR_STORE_BUDGET_MS ? CallOutOfTimeError : StoreUnavailableError;
-    timer = setTimeout(() => reject(new late(`${what}: store did not answer within ${Math.round(budget)} ms`)), budget);
-    timer.unref();
-    onAbort = () => reject(new CallOutOfTimeError(`${what}: call abandoned`));
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([work, limit]);
-  } catch (error) {
-    throw storeError(what, error);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(new CallOutOfTimeError(`${what}: call abandoned`));
   }
+  const short = scope.deadline !== undefined && budget < FAIR_STORE_BUDGET_MS;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new CallOutOfTimeError(`${what}: call abandoned`));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      const late = short ? CallOutOfTimeError : StoreUnavailableError;
+      reject(new late(`${what}: store did not answer within ${Math.round(budget)} ms`));
+    }, budget);
+    timer.unref();
+    signal.addEventListener("abort", onAbort, ONCE);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        reject(storeError(what, error));
+      },
+    );
+  });
 }
 
 /** A domain error as it is; any other failure as a StoreUnavailableError holding it as its cause. */
