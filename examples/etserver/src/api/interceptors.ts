@@ -102,6 +102,5 @@ function limitInterceptor(rateLimit: RateLimitUseCase): Interceptor {
     const admission: Admission = { username: caller.username, token: caller.token, kind };
     req.values.set(CALLER, admission);
     return next(req);
-    return next(req);
   };
 }
