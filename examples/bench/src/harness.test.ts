@@ -32,9 +32,13 @@ describe("npm run bench (quick mode, raw bound only)", () => {
     const [runRecord] = report.runs;
     if (runRecord === undefined || !runRecord.ok) throw new Error(`raw run failed: ${JSON.stringify(runRecord)}`);
     expect(runRecord).toMatchObject({ system: "raw", round: 1, calls: 300, failures: 0 });
-    for (const field of ["qps", "p50Us", "p99Us", "maxUs", "clientCpuUsPerCall", "clientPeakRssMiB"] as const) {
+    for (const field of ["qps", "p50Us", "p99Us", "maxUs", "clientPeakRssMiB"] as const) {
       expect(runRecord[field], field).toBeGreaterThan(0);
     }
+    // Client CPU per call is the measured client's CPU less its start-up's (a client making one call
+    // per caller): with only 300 calls here that difference is within the start-up's own spread and
+    // may come out as 0 (it is never negative), so only its presence is checked.
+    expect(runRecord.clientCpuUsPerCall).toBeGreaterThanOrEqual(0);
     expect(runRecord.p50Us).toBeLessThanOrEqual(runRecord.p99Us);
     // Percentiles come from an HdrHistogram with 3 significant digits (a bucket's top may pass the exact max by 0.1 %).
     expect(runRecord.p99Us).toBeLessThanOrEqual(runRecord.maxUs * 1.001);
