@@ -47,6 +47,20 @@ async function serve(register: (server: Server) => void, options: ServerOptions 
   return `127.0.0.1:${port}`;
 }
 
+/** An echo server that records, per request text, the client port (connection) it arrived on. */
+async function portRecordingServer(): Promise<{ address: string; portOf: Map<string, number> }> {
+  const portOf = new Map<string, number>();
+  const address = await serve((s) =>
+    s.register(EchoService, {
+      async echo(req: EchoRequest, ctx: HandlerContext) {
+        portOf.set(req.text, ctx.peer.port);
+        return { text: req.text };
+      },
+    }),
+  );
+  return { address, portOf };
+}
+
 function client(address: string | string[], options: Partial<ClientOptions> = {}): Client {
   const c = createClient({ address, poolSize: 1, ...options });
   clients.push(c);
@@ -119,15 +133,7 @@ describe("multiplexing", () => {
   });
 
   it("sends the calls of one tick in turns of ⌈calls in flight / 4⌉ (1 to 8) per connection, each turn on the next connection", async () => {
-    const portOf = new Map<string, number>();
-    const address = await serve((s) =>
-      s.register(EchoService, {
-        async echo(req: EchoRequest, ctx: HandlerContext) {
-          portOf.set(req.text, ctx.peer.port);
-          return { text: req.text };
-        },
-      }),
-    );
+    const { address, portOf } = await portRecordingServer();
     const c = client(address, { poolSize: 3 });
     // One tick: 20 calls from idle. Calls in flight when each turn starts: 0,1,2,3,4 (turns of 1), 5,7 (2), 9,12 (3), 15 (4), 19 (5, one call left).
     await Promise.all(Array.from({ length: 20 }, (_, i) => c.unary(Echo, { text: `t${i}` })));
@@ -142,15 +148,7 @@ describe("multiplexing", () => {
   });
 
   it("gives a turn at most 8 calls however many are in flight", async () => {
-    const portOf = new Map<string, number>();
-    const address = await serve((s) =>
-      s.register(EchoService, {
-        async echo(req: EchoRequest, ctx: HandlerContext) {
-          portOf.set(req.text, ctx.peer.port);
-          return { text: req.text };
-        },
-      }),
-    );
+    const { address, portOf } = await portRecordingServer();
     const c = client(address, { poolSize: 2 });
     // 200 calls in one tick: turns grow with the calls in flight; from 29 in flight on, every turn takes 8.
     await Promise.all(Array.from({ length: 200 }, (_, i) => c.unary(Echo, { text: `t${i}` })));
