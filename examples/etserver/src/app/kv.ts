@@ -1,4 +1,4 @@
-import type { AdmittingValueStore } from "../domain/admission.js";
+import type { Admission, Admitted, AdmittingValueStore, SizedAdmission } from "../domain/admission.js";
 import { keyProblem, validateKey, validateValue, valueProblem, type KvLimits, type ValueRepository } from "../domain/kvstore.js";
 import { refusalError, type Actor, type AdmissionUseCase } from "./admission.js";
 import { storeCall, type CallScope } from "./call-scope.js";
@@ -36,15 +36,11 @@ export class WriteUseCase {
     let username: string;
     if (typeof actor === "string") username = actor;
     else {
-      const deferred = this.deferred;
-      const store = deferred.store;
-      const sized = store !== undefined && keyProblem(key, this.limits) === undefined && valueProblem(value, this.limits) === undefined ? deferred.admissions.sized(actor) : undefined;
-      if (store !== undefined && sized !== undefined) {
-        const outcome = await storeCall(scope, ADMITTED_WHAT, () => store.setIfAdmitted(sized, key, value));
-        if (!outcome.admitted) throw refusalError(outcome.refusal);
-        return;
+      const step = oneStep(this.deferred, actor, keyProblem(key, this.limits) === undefined && valueProblem(value, this.limits) === undefined);
+      if (step !== undefined) {
+        return admittedValue(await storeCall(scope, ADMITTED_WHAT, () => step.store.setIfAdmitted(step.admission, key, value)));
       }
-      username = await deferred.admissions.admit(actor, scope);
+      username = await this.deferred.admissions.admit(actor, scope);
     }
     validateKey(key, this.limits);
     validateValue(value, this.limits);
@@ -69,17 +65,32 @@ export class ReadUseCase {
     let username: string;
     if (typeof actor === "string") username = actor;
     else {
-      const deferred = this.deferred;
-      const store = deferred.store;
-      const sized = store !== undefined && keyProblem(key, this.limits) === undefined ? deferred.admissions.sized(actor) : undefined;
-      if (store !== undefined && sized !== undefined) {
-        const outcome = await storeCall(scope, ADMITTED_WHAT, () => store.getIfAdmitted(sized, key));
-        if (!outcome.admitted) throw refusalError(outcome.refusal);
-        return outcome.value;
+      const step = oneStep(this.deferred, actor, keyProblem(key, this.limits) === undefined);
+      if (step !== undefined) {
+        return admittedValue(await storeCall(scope, ADMITTED_WHAT, () => step.store.getIfAdmitted(step.admission, key)));
       }
-      username = await deferred.admissions.admit(actor, scope);
+      username = await this.deferred.admissions.admit(actor, scope);
     }
     validateKey(key, this.limits);
     return storeCall(scope, "value store", () => this.values.get(username, key));
   }
+}
+
+/**
+ * The store and the sized admission with which a deferred admission is checked
+ * together with its operation in one store call: only when there is such a
+ * store, the request passes the key and value rules (`valid`) and the user's
+ * quota is known at once; else undefined, and the checks run one after another.
+ */
+function oneStep(deferred: DeferredAdmission, actor: Admission, valid: boolean): { store: AdmittingValueStore; admission: SizedAdmission } | undefined {
+  const store = deferred.store;
+  if (store === undefined || !valid) return undefined;
+  const admission = deferred.admissions.sized(actor);
+  return admission === undefined ? undefined : { store, admission };
+}
+
+/** The value of an admitted operation; a refused admission as its error (Unauthenticated or rate limit). */
+function admittedValue<T>(outcome: Admitted<T>): T {
+  if (!outcome.admitted) throw refusalError(outcome.refusal);
+  return outcome.value;
 }

@@ -44,9 +44,12 @@ if refused ~= 0 then return {refused} end
 return {0, redis.call('GET', KEYS[3])}
 `;
 
+/** KEYS[1..3] and ARGV[1..4] of both scripts: the session, bucket and value keys, the token, etserver's time, the bucket's rate and burst. */
+type AdmissionArgs = [session: string, bucket: string, value: string, token: string, nowMs: number, rate: number, burst: number];
+
 interface AdmittingCommands {
-  doraSetIfAdmitted(session: string, bucket: string, value: string, token: string, nowMs: number, rate: number, burst: number, keyPrefix: string, content: string): Promise<number>;
-  doraGetIfAdmitted(session: string, bucket: string, value: string, token: string, nowMs: number, rate: number, burst: number): Promise<[number, (string | null)?]>;
+  doraSetIfAdmitted(...args: [...AdmissionArgs, keyPrefix: string, content: string]): Promise<number>;
+  doraGetIfAdmitted(...args: AdmissionArgs): Promise<[number, (string | null)?]>;
 }
 
 const WRITTEN: Admitted<void> = { admitted: true, value: undefined };
@@ -80,36 +83,29 @@ export class RedisAdmittingValueStore implements AdmittingValueStore {
 
   /** @inheritdoc */
   async setIfAdmitted(admission: SizedAdmission, key: string, value: string): Promise<Admitted<void>> {
-    const { username, token, bucket } = admission;
     this.batch.hold();
-    const answer = await this.commands.doraSetIfAdmitted(
-      sessionKey(this.keyPrefix, username),
-      bucketKey(this.keyPrefix, bucketName(admission.kind, username)),
-      valueKey(this.keyPrefix, username, key),
-      token,
-      this.clock.now(),
-      bucket.ratePerSecond,
-      bucket.burst,
-      this.keyPrefix,
-      value,
-    );
+    const answer = await this.commands.doraSetIfAdmitted(...this.admissionArgs(admission, key), this.keyPrefix, value);
     return answer === 0 ? WRITTEN : refused(answer);
   }
 
   /** @inheritdoc */
   async getIfAdmitted(admission: SizedAdmission, key: string): Promise<Admitted<string | undefined>> {
-    const { username, token, bucket } = admission;
     this.batch.hold();
-    const [answer, value] = await this.commands.doraGetIfAdmitted(
+    const [answer, value] = await this.commands.doraGetIfAdmitted(...this.admissionArgs(admission, key));
+    return answer === 0 ? { admitted: true, value: value ?? undefined } : refused(answer);
+  }
+
+  private admissionArgs(admission: SizedAdmission, key: string): AdmissionArgs {
+    const { username, bucket } = admission;
+    return [
       sessionKey(this.keyPrefix, username),
       bucketKey(this.keyPrefix, bucketName(admission.kind, username)),
       valueKey(this.keyPrefix, username, key),
-      token,
+      admission.token,
       this.clock.now(),
       bucket.ratePerSecond,
       bucket.burst,
-    );
-    return answer === 0 ? { admitted: true, value: value ?? undefined } : refused(answer);
+    ];
   }
 }
 
