@@ -236,19 +236,19 @@ describe.each([
 });
 
 describe("watches over Redis pub/sub, across processes and outages", () => {
-  it("publishes each write on the length-prefixed channel of its user and key, atomically with the SET", async () => {
+  it("publishes each write on the channel named as its value key (length-prefixed user and key), atomically with the SET", async () => {
     const fixture = await redisFixture();
     const listener = new Redis(SHARED_REDIS_URL);
     try {
       const seen: string[] = [];
       listener.on("message", (channel: string, value: string) => seen.push(`${channel} ${value}`));
-      await listener.subscribe(`${fixture.prefix}w:2:12:key`);
-      expect(watchChannel(fixture.prefix, "12", "key")).toBe(`${fixture.prefix}w:2:12:key`);
+      await listener.subscribe(`${fixture.prefix}v:2:12:key`);
+      expect(watchChannel(fixture.prefix, "12", "key")).toBe(`${fixture.prefix}v:2:12:key`);
       await fixture.values.set("12", "key", "v1");
       await fixture.values.set("1", "2:key", "not this channel");
       await fixture.values.set("12", "key", "v2");
       await listener.unsubscribe();
-      expect(seen).toEqual([`${fixture.prefix}w:2:12:key v1`, `${fixture.prefix}w:2:12:key v2`]);
+      expect(seen).toEqual([`${fixture.prefix}v:2:12:key v1`, `${fixture.prefix}v:2:12:key v2`]);
     } finally {
       listener.disconnect();
       await fixture.close();

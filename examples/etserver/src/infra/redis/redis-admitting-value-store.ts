@@ -18,8 +18,7 @@ import { SET_AND_PUBLISH_LUA_FUNCTION, valueKey } from "./redis-value-repository
  * KEYS[1] the session, KEYS[2] the bucket, KEYS[3] the value.
  * ARGV[1] the presented token, ARGV[2] etserver's time (epoch ms; it decides
  * expiry, as for the separate session check), ARGV[3] the bucket's rate per
- * second, ARGV[4] its burst, ARGV[5] (write) the key prefix, ARGV[6] (write)
- * the value.
+ * second, ARGV[4] its burst, ARGV[5] (write) the value.
  */
 const ADMISSION_LUA = `${SESSION_MATCHES_LUA_FUNCTION}${TAKE_TOKEN_LUA_FUNCTION}
 local function refusal()
@@ -33,7 +32,7 @@ end
 const SET_IF_ADMITTED_LUA = `${ADMISSION_LUA}${SET_AND_PUBLISH_LUA_FUNCTION}
 local refused = refusal()
 if refused ~= 0 then return refused end
-set_and_publish(KEYS[3], ARGV[6], ARGV[5])
+set_and_publish(KEYS[3], ARGV[5])
 return 0
 `;
 
@@ -48,7 +47,7 @@ return {0, redis.call('GET', KEYS[3])}
 type AdmissionArgs = [session: string, bucket: string, value: string, token: string, nowMs: number, rate: number, burst: number];
 
 interface AdmittingCommands {
-  doraSetIfAdmitted(...args: [...AdmissionArgs, keyPrefix: string, content: string]): Promise<number>;
+  doraSetIfAdmitted(...args: [...AdmissionArgs, content: string]): Promise<number>;
   doraGetIfAdmitted(...args: AdmissionArgs): Promise<[number, (string | null)?]>;
 }
 
@@ -84,7 +83,7 @@ export class RedisAdmittingValueStore implements AdmittingValueStore {
   /** @inheritdoc */
   async setIfAdmitted(admission: SizedAdmission, key: string, value: string): Promise<Admitted<void>> {
     this.batch.hold();
-    const answer = await this.commands.doraSetIfAdmitted(...this.admissionArgs(admission, key), this.keyPrefix, value);
+    const answer = await this.commands.doraSetIfAdmitted(...this.admissionArgs(admission, key), value);
     return answer === 0 ? WRITTEN : refused(answer);
   }
 

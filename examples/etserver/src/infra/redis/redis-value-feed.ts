@@ -1,15 +1,18 @@
 import type { Redis } from "ioredis";
 import { StoreUnavailableError } from "../../domain/errors.js";
-import { ownedKey } from "../../domain/kvstore.js";
 import type { FeedSubscription, ValueFeed, WatchListener } from "../../domain/watch.js";
+import { valueKey } from "./redis-value-repository.js";
 
 /**
- * The pub/sub channel of `key` owned by `username`:
- * `<prefix>w:<bytes of username>:<username>:<key>`. The username is
- * length-prefixed (see `ownedKey`), so no two (user, key) pairs share a channel.
+ * The pub/sub channel of `key` owned by `username`: the name of its value key,
+ * `<prefix>v:<bytes of username>:<username>:<key>` (channels and keys are
+ * separate namespaces in Redis). The username is length-prefixed (see
+ * `ownedKey`), so no two (user, key) pairs share a channel, and the script
+ * that stores a value publishes it on the key name it already holds, with no
+ * channel name to build or send.
  */
 export function watchChannel(keyPrefix: string, username: string, key: string): string {
-  return `${keyPrefix}w:${ownedKey(username, key)}`;
+  return valueKey(keyPrefix, username, key);
 }
 
 /** One subscribed channel: its local listeners and the SUBSCRIBE that serves them all. */
