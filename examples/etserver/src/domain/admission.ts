@@ -47,7 +47,8 @@ export type Admitted<T> = { readonly admitted: true; readonly value: T } | { rea
  * atomic step. Each method first checks the session (a refusal here spends
  * no bucket token and changes nothing), then takes one token of the
  * admission's bucket (a refusal here changes nothing else), and only then
- * runs the operation. Implementation: Redis (one Lua script per call).
+ * runs the operation. Implementation: Redis (one Lua script for the calls of
+ * one event-loop turn).
  */
 export interface AdmittingValueStore {
   /** If `admission` passes, stores `value` under `key` for its user (announced to the key's watchers, as `ValueRepository.set`). */

@@ -1,10 +1,11 @@
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { SizedAdmission } from "../../domain/admission.js";
 import { bucketParams } from "../../domain/ratelimiter.js";
 import { ManualClock } from "../../test-helpers/manual-clock.js";
 import { deleteTestKeys, SHARED_REDIS_URL, testNamespace } from "../../test-helpers/stores.js";
-import { RedisAdmittingValueStore } from "./redis-admitting-value-store.js";
+import { MAX_ADMISSIONS_PER_SCRIPT, RedisAdmittingValueStore } from "./redis-admitting-value-store.js";
+import { waitForRedis } from "./redis-connection.js";
 import { bucketKey, RedisRateLimiter } from "./redis-rate-limiter.js";
 import { RedisSessionRepository, sessionKey } from "./redis-session-repository.js";
 import { watchChannel } from "./redis-value-feed.js";
@@ -137,6 +138,77 @@ describe("RedisAdmittingValueStore: the admission and the operation in one scrip
         const outcome = await store.getIfAdmitted(admission(presented, "read", 100_000), "k");
         expect({ value, presented, admitted: outcome.admitted }).toEqual({ value, presented, admitted: expected });
       }
+    }
+  });
+
+  it("checks the admissions of one event-loop turn in one script call, each with the outcome it has alone, in the order they were made", async () => {
+    const writer = username;
+    await sessions.put(writer, "tok", 60);
+    const limitedUser = `${writer}-limited`;
+    await sessions.put(limitedUser, "tok", 60);
+    await redis.hset(bucketKey(prefix, `write:${limitedUser}`), "tokens", "0", "ts", String((Number((await redis.time())[0]) + 3600) * 1000));
+    await values.set(writer, "old", "before");
+    const as = (name: string, token: string, kind: "read" | "write", quota = 1000): SizedAdmission => ({ username: name, token, kind, bucket: bucketParams(quota) });
+    const sent = vi.spyOn(redis, "sendCommand");
+    try {
+      const outcomes = await Promise.all([
+        store.setIfAdmitted(as(writer, "tok", "write"), "k", "first"),
+        store.getIfAdmitted(as(writer, "tok", "read"), "k"),
+        store.setIfAdmitted(as(writer, "wrong", "write"), "k", "never"),
+        store.getIfAdmitted(as(writer, "tok", "read"), "old"),
+        store.setIfAdmitted(as(limitedUser, "tok", "write"), "k", "never"),
+        store.getIfAdmitted(as(writer, "tok", "read"), "missing"),
+        store.setIfAdmitted(as(writer, "tok", "write"), "k", "second"),
+        store.getIfAdmitted(as(`${writer}-nobody`, "tok", "read"), "k"),
+      ]);
+      expect(outcomes).toEqual([
+        { admitted: true, value: undefined },
+        { admitted: true, value: "first" },
+        { admitted: false, refusal: "unauthenticated" },
+        { admitted: true, value: "before" },
+        { admitted: false, refusal: "limited" },
+        { admitted: true, value: undefined },
+        { admitted: true, value: undefined },
+        { admitted: false, refusal: "unauthenticated" },
+      ]);
+      expect(sent.mock.calls.map(([command]) => command.name).filter((name) => name === "evalsha" || name === "eval")).toHaveLength(1);
+    } finally {
+      sent.mockRestore();
+    }
+    expect(await values.get(writer, "k")).toBe("second");
+    expect(await redis.exists(valueKey(prefix, limitedUser, "k"))).toBe(0);
+  });
+
+  it(`sends at most ${MAX_ADMISSIONS_PER_SCRIPT} admissions per script call when more arrive in one turn`, async () => {
+    await sessions.put(username, "tok", 60);
+    const count = 2 * MAX_ADMISSIONS_PER_SCRIPT + 1;
+    const sent = vi.spyOn(redis, "sendCommand");
+    try {
+      const outcomes = await Promise.all(Array.from({ length: count }, (_, i) => store.setIfAdmitted(admission("tok", "write", 100_000), `k${i}`, `v${i}`)));
+      expect(outcomes.every((outcome) => outcome.admitted)).toBe(true);
+      const scripts = sent.mock.calls.map(([command]) => command).filter((command) => command.name === "evalsha" || command.name === "eval");
+      // Each call's first argument after the SHA (or script) is its number of keys: three per admission.
+      expect(scripts.map((command) => Number(command.args[1]) / 3)).toEqual([MAX_ADMISSIONS_PER_SCRIPT, MAX_ADMISSIONS_PER_SCRIPT, 1]);
+    } finally {
+      sent.mockRestore();
+    }
+    expect(await values.get(username, `k${count - 1}`)).toBe(`v${count - 1}`);
+  });
+
+  it("fails every admission of a script call that fails, and the next turn's admissions get their own call", async () => {
+    const offline = new Redis(SHARED_REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    offline.on("error", () => undefined);
+    try {
+      const unreachable = new RedisAdmittingValueStore(offline, prefix, clock);
+      const failing = [unreachable.setIfAdmitted(admission("tok"), "k", "v"), unreachable.getIfAdmitted(admission("tok", "read"), "k")];
+      for (const outcome of await Promise.allSettled(failing)) expect(outcome.status).toBe("rejected");
+      // A command sent before the connection is up fails at once, and starts connecting (lazyConnect).
+      await waitForRedis(offline, 5000);
+      await sessions.put(username, "tok", 60);
+      expect(await unreachable.setIfAdmitted(admission("tok"), "k", "after")).toEqual({ admitted: true, value: undefined });
+      expect(await values.get(username, "k")).toBe("after");
+    } finally {
+      offline.disconnect();
     }
   });
 });

@@ -2,56 +2,86 @@ import type { Redis } from "ioredis";
 import type { AdmissionRefusal, Admitted, AdmittingValueStore, SizedAdmission } from "../../domain/admission.js";
 import { systemClock, type Clock } from "../../domain/clock.js";
 import { bucketName } from "../../domain/ratelimiter.js";
-import { RedisTurnBatcher } from "./redis-connection.js";
 import { bucketKey, TAKE_TOKEN_LUA_FUNCTION } from "./redis-rate-limiter.js";
 import { SESSION_MATCHES_LUA_FUNCTION, sessionKey } from "./redis-session-repository.js";
 import { SET_AND_PUBLISH_LUA_FUNCTION, valueKey } from "./redis-value-repository.js";
 
 /**
- * The admission of SPEC §6 and the operation in one script, so a read or a
- * write is one Redis round trip. The same Lua functions as the separate
+ * Most admissions one script call checks. The admissions of one event-loop
+ * turn go to Redis together; more than this many are sent as several calls,
+ * so one call never holds Redis (single-threaded) for long.
+ */
+export const MAX_ADMISSIONS_PER_SCRIPT = 64;
+
+/**
+ * The admission of SPEC §6 and the operation in one script, for every read
+ * and write that arrived in one turn of the event loop: one Redis command and
+ * one round trip for all of them. The same Lua functions as the separate
  * stores (the session check of RedisSessionRepository, the bucket of
  * RedisRateLimiter, the SET+PUBLISH of RedisValueRepository), in the order of
- * the interceptors: a wrong session returns before the bucket is touched, an
- * empty bucket before the value is.
+ * the interceptors: a wrong session ends that admission before its bucket is
+ * touched, an empty bucket before its value is. Admissions are checked one
+ * after another in the order they were made, exactly as separate scripts
+ * sent in that order would check them.
  *
- * KEYS[1] the session, KEYS[2] the bucket, KEYS[3] the value.
- * ARGV[1] the presented token, ARGV[2] etserver's time (epoch ms; it decides
- * expiry, as for the separate session check), ARGV[3] the bucket's rate per
- * second, ARGV[4] its burst, ARGV[5] (write) the value.
+ * KEYS, three per admission i (from 0): KEYS[3i+1] the session, KEYS[3i+2]
+ * the bucket, KEYS[3i+3] the value.
+ * ARGV[1] etserver's time (epoch ms; it decides session expiry, as for the
+ * separate session check); then four per admission: ARGV[4i+2] "r" (read) or
+ * "w" (write), ARGV[4i+3] the presented token, ARGV[4i+4] the bucket's rate
+ * per second, ARGV[4i+5] its burst. Then one value per write, in order.
+ *
+ * Answers two entries per admission: 0 (admitted), 1 (unauthenticated:
+ * nothing spent or written) or 2 (limited: nothing written or read), then
+ * the value read (false, a nil reply, for a write, a refusal or a missing
+ * value).
  */
-const ADMISSION_LUA = `${SESSION_MATCHES_LUA_FUNCTION}${TAKE_TOKEN_LUA_FUNCTION}
-local function refusal()
-  if not session_matches(KEYS[1], ARGV[1], tonumber(ARGV[2])) then return 1 end
-  if take_token(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4])) == 0 then return 2 end
-  return 0
+const ADMIT_LUA = `${SESSION_MATCHES_LUA_FUNCTION}${TAKE_TOKEN_LUA_FUNCTION}${SET_AND_PUBLISH_LUA_FUNCTION}
+local now = tonumber(ARGV[1])
+local count = #KEYS / 3
+local next_value = 2 + count * 4
+local out = {}
+for i = 0, count - 1 do
+  local k, a = i * 3, i * 4 + 2
+  local write = ARGV[a] == 'w'
+  local answer, value = 0, false
+  if not session_matches(KEYS[k + 1], ARGV[a + 1], now) then
+    answer = 1
+  elseif take_token(KEYS[k + 2], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])) == 0 then
+    answer = 2
+  elseif write then
+    set_and_publish(KEYS[k + 3], ARGV[next_value])
+  else
+    value = redis.call('GET', KEYS[k + 3])
+  end
+  if write then next_value = next_value + 1 end
+  out[i * 2 + 1] = answer
+  out[i * 2 + 2] = value
 end
+return out
 `;
-
-/** Answers 0 (written), 1 (unauthenticated: nothing spent or written) or 2 (limited: nothing written). */
-const SET_IF_ADMITTED_LUA = `${ADMISSION_LUA}${SET_AND_PUBLISH_LUA_FUNCTION}
-local refused = refusal()
-if refused ~= 0 then return refused end
-set_and_publish(KEYS[3], ARGV[5])
-return 0
-`;
-
-/** Answers {0, value or nil}, {1} (unauthenticated: nothing spent) or {2} (limited). */
-const GET_IF_ADMITTED_LUA = `${ADMISSION_LUA}
-local refused = refusal()
-if refused ~= 0 then return {refused} end
-return {0, redis.call('GET', KEYS[3])}
-`;
-
-/** KEYS[1..3] and ARGV[1..4] of both scripts: the session, bucket and value keys, the token, etserver's time, the bucket's rate and burst. */
-type AdmissionArgs = [session: string, bucket: string, value: string, token: string, nowMs: number, rate: number, burst: number];
 
 interface AdmittingCommands {
-  doraSetIfAdmitted(...args: [...AdmissionArgs, content: string]): Promise<number>;
-  doraGetIfAdmitted(...args: AdmissionArgs): Promise<[number, (string | null)?]>;
+  /** `numberOfKeys` first, as ioredis sends a defined command whose key count varies. */
+  doraAdmit(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<(number | string | null)[]>;
 }
 
-const WRITTEN: Admitted<void> = { admitted: true, value: undefined };
+/** One admission waiting for its turn's script call. */
+interface Waiting {
+  readonly write: boolean;
+  readonly resolve: (outcome: Admitted<string | undefined>) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** The admissions of one script call, in the order of the script's KEYS and ARGV. */
+class Batch {
+  readonly keys: string[] = [];
+  readonly args: (string | number)[] = [];
+  readonly values: string[] = [];
+  readonly waiting: Waiting[] = [];
+}
+
+const WRITTEN: Admitted<undefined> = { admitted: true, value: undefined };
 const REFUSALS: ReadonlyMap<number, Admitted<never>> = new Map<number, Admitted<never>>([
   [1, { admitted: false, refusal: "unauthenticated" satisfies AdmissionRefusal }],
   [2, { admitted: false, refusal: "limited" satisfies AdmissionRefusal }],
@@ -62,54 +92,78 @@ const REFUSALS: ReadonlyMap<number, Admitted<never>> = new Map<number, Admitted<
  * (domain/admission.ts), over the keys of the separate Redis stores, so both
  * paths share sessions, buckets and values, and every etserver on that Redis
  * sees the same.
+ *
+ * The admissions made in one turn of the event loop are sent together when
+ * the turn ends (`process.nextTick`), at most
+ * {@link MAX_ADMISSIONS_PER_SCRIPT} per script call. A script call that
+ * fails (Redis down, a command timeout) fails every admission it carried.
  */
 export class RedisAdmittingValueStore implements AdmittingValueStore {
   private readonly commands: AdmittingCommands;
-  private readonly batch: RedisTurnBatcher;
+  private batch: Batch | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly keyPrefix: string,
     private readonly clock: Clock = systemClock,
   ) {
     // ioredis runs a defined command with EVALSHA, loading the script once per connection.
-    const defined = redis as unknown as Partial<AdmittingCommands>;
-    if (typeof defined.doraSetIfAdmitted !== "function") redis.defineCommand("doraSetIfAdmitted", { numberOfKeys: 3, lua: SET_IF_ADMITTED_LUA });
-    if (typeof defined.doraGetIfAdmitted !== "function") redis.defineCommand("doraGetIfAdmitted", { numberOfKeys: 3, lua: GET_IF_ADMITTED_LUA });
+    if (typeof (redis as unknown as Partial<AdmittingCommands>).doraAdmit !== "function") redis.defineCommand("doraAdmit", { lua: ADMIT_LUA });
     this.commands = redis as unknown as AdmittingCommands;
-    this.batch = new RedisTurnBatcher(redis);
   }
 
   /** @inheritdoc */
-  async setIfAdmitted(admission: SizedAdmission, key: string, value: string): Promise<Admitted<void>> {
-    this.batch.hold();
-    const answer = await this.commands.doraSetIfAdmitted(...this.admissionArgs(admission, key), value);
-    return answer === 0 ? WRITTEN : refused(answer);
+  setIfAdmitted(admission: SizedAdmission, key: string, value: string): Promise<Admitted<void>> {
+    // A write's outcome never carries a value (the script answers nil for it).
+    return this.admit(admission, key, value) as Promise<Admitted<void>>;
   }
 
   /** @inheritdoc */
-  async getIfAdmitted(admission: SizedAdmission, key: string): Promise<Admitted<string | undefined>> {
-    this.batch.hold();
-    const [answer, value] = await this.commands.doraGetIfAdmitted(...this.admissionArgs(admission, key));
-    return answer === 0 ? { admitted: true, value: value ?? undefined } : refused(answer);
+  getIfAdmitted(admission: SizedAdmission, key: string): Promise<Admitted<string | undefined>> {
+    return this.admit(admission, key, undefined);
   }
 
-  private admissionArgs(admission: SizedAdmission, key: string): AdmissionArgs {
+  /** Queues one admission (a write when `value` is given) for this turn's script call. */
+  private admit(admission: SizedAdmission, key: string, value: string | undefined): Promise<Admitted<string | undefined>> {
+    let batch = this.batch;
+    if (batch === undefined) {
+      batch = this.batch = new Batch();
+      process.nextTick(this.sendTurn, batch);
+    }
     const { username, bucket } = admission;
-    return [
-      sessionKey(this.keyPrefix, username),
-      bucketKey(this.keyPrefix, bucketName(admission.kind, username)),
-      valueKey(this.keyPrefix, username, key),
-      admission.token,
-      this.clock.now(),
-      bucket.ratePerSecond,
-      bucket.burst,
-    ];
+    batch.keys.push(sessionKey(this.keyPrefix, username), bucketKey(this.keyPrefix, bucketName(admission.kind, username)), valueKey(this.keyPrefix, username, key));
+    batch.args.push(value === undefined ? "r" : "w", admission.token, bucket.ratePerSecond, bucket.burst);
+    if (value !== undefined) batch.values.push(value);
+    const write = value !== undefined;
+    const answer = new Promise<Admitted<string | undefined>>((resolve, reject) => batch.waiting.push({ write, resolve, reject }));
+    if (batch.waiting.length === MAX_ADMISSIONS_PER_SCRIPT) this.send(batch);
+    return answer;
   }
-}
 
-function refused(answer: number): Admitted<never> {
-  const refusal = REFUSALS.get(answer);
-  if (refusal === undefined) throw new Error(`admission script answered ${String(answer)}`);
-  return refusal;
+  /** Sends the turn's admissions, unless they were sent when the batch filled up. */
+  private readonly sendTurn = (batch: Batch): void => {
+    if (this.batch === batch) this.send(batch);
+  };
+
+  private send(batch: Batch): void {
+    if (this.batch === batch) this.batch = undefined;
+    const { keys, waiting } = batch;
+    this.commands.doraAdmit(keys.length, ...keys, this.clock.now(), ...batch.args, ...batch.values).then(
+      (answers) => {
+        for (let i = 0; i < waiting.length; i++) {
+          const entry = waiting[i]!;
+          const answer = answers[i * 2];
+          if (answer === 0) entry.resolve(entry.write ? WRITTEN : { admitted: true, value: (answers[i * 2 + 1] as string | null) ?? undefined });
+          else {
+            const refusal = REFUSALS.get(answer as number);
+            if (refusal === undefined) entry.reject(new Error(`admission script answered ${String(answer)}`));
+            else entry.resolve(refusal);
+          }
+        }
+      },
+      (error: unknown) => {
+        for (const entry of waiting) entry.reject(error);
+      },
+    );
+  }
 }

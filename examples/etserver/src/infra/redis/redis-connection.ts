@@ -72,29 +72,3 @@ export function waitForRedis(client: Redis, timeoutMs: number): Promise<void> {
     client.once("ready", onReady);
   });
 }
-
-/**
- * Holds the commands sent on one connection during one turn of the event
- * loop in its socket's buffer, and writes them together when the turn ends
- * (`cork`, then `uncork` on `process.nextTick`): one system call for every
- * command of the calls that arrived together, instead of one per command.
- * Redis answers them in order, as if written one by one.
- */
-export class RedisTurnBatcher {
-  private held = false;
-
-  constructor(private readonly client: Redis) {}
-
-  /** Call before sending a command: the first call in a turn corks the socket until the turn ends. */
-  hold(): void {
-    if (this.held) return;
-    const stream = this.client.stream;
-    if (stream === undefined || stream === null || !stream.writable) return;
-    this.held = true;
-    stream.cork();
-    process.nextTick(() => {
-      this.held = false;
-      stream.uncork();
-    });
-  }
-}
