@@ -85,6 +85,40 @@ describe("storeCall", () => {
     await expect(pending).rejects.toThrow(/abandoned/);
   });
 
+  it("waits for a store that bounds its own answer time within the budget with no timer and without reading the call's signal, and wraps its failure", async () => {
+    vi.useFakeTimers({ now: 0 });
+    let signalReads = 0;
+    const scope = {
+      deadline: 5000,
+      get signal(): AbortSignal {
+        signalReads++;
+        return new AbortController().signal;
+      },
+    };
+    let settle: (v: number) => void = () => {};
+    const answered = storeCall(scope, "value store", () => new Promise<number>((r) => (settle = r)), 1000);
+    expect(vi.getTimerCount()).toBe(0);
+    settle(3);
+    await expect(answered).resolves.toBe(3);
+    const cause = new Error("Command timed out");
+    const failed = (await Promise.resolve(storeCall(scope, "value store", () => Promise.reject(cause), 1000)).catch((e: unknown) => e)) as StoreUnavailableError;
+    expect(failed).toBeInstanceOf(StoreUnavailableError);
+    expect(failed.cause).toBe(cause);
+    expect(signalReads).toBe(0);
+  });
+
+  it("still races a store whose own bound is longer than the budget: Unavailable before the deadline", async () => {
+    vi.useFakeTimers({ now: 0 });
+    let outcome: unknown = "pending";
+    void Promise.resolve(storeCall({ deadline: 200, signal: new AbortController().signal }, "value store", never, 1000)).then(
+      () => (outcome = "answered"),
+      (e: unknown) => (outcome = e),
+    );
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(199);
+    expect(outcome).toBeInstanceOf(StoreUnavailableError);
+  });
+
   it("wraps a store that throws at once like one that rejects", async () => {
     const cause = new Error("boom");
     const error = (await Promise.resolve(

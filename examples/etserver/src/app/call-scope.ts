@@ -44,9 +44,18 @@ export const FAIR_STORE_BUDGET_MS = 100;
  * it is read). Between two such answers no event can abandon the call, since
  * they run in one turn of the event loop.
  *
+ * A store that fails by itself when it has not answered within `boundMs`
+ * (a Redis client's command timeout) is not raced when the budget is at least
+ * that long: it ends in time on its own, so the wait costs no timer and no
+ * abort listener (creating a call's AbortSignal and listening to it costs
+ * more than the rest of the wait). Its failures become StoreUnavailableError
+ * as any store's; a call abandoned meanwhile ends when the store answers or
+ * fails, within `boundMs`.
+ *
  * @param what names the operation in the error, e.g. "session lookup".
+ * @param boundMs when given, the store answers or fails within this many milliseconds.
  */
-export function storeCall<T>(scope: CallScope, what: string, call: () => StoreAnswer<T>): StoreAnswer<T> {
+export function storeCall<T>(scope: CallScope, what: string, call: () => StoreAnswer<T>, boundMs?: number): StoreAnswer<T> {
   const deadline = scope.deadline;
   let budget = DEFAULT_STORE_TIMEOUT_MS;
   if (deadline !== undefined) {
@@ -61,6 +70,7 @@ export function storeCall<T>(scope: CallScope, what: string, call: () => StoreAn
     return Promise.reject(storeError(what, error));
   }
   if (!(work instanceof Promise)) return work;
+  if (boundMs !== undefined && boundMs <= budget) return work.catch((error: unknown) => Promise.reject(storeError(what, error)));
   return raceDeadline(scope, what, work, budget);
 }
 

@@ -38,7 +38,7 @@ export class WriteUseCase {
     else {
       const step = oneStep(this.deferred, actor, keyProblem(key, this.limits) === undefined && valueProblem(value, this.limits) === undefined);
       if (step !== undefined) {
-        return admittedValue(await storeCall(scope, ADMITTED_WHAT, () => step.store.setIfAdmitted(step.admission, key, value)));
+        return admittedValue(await storeCall(scope, ADMITTED_WHAT, () => step.store.setIfAdmitted(step.admission, key, value), step.store.answersWithinMs));
       }
       username = await this.deferred.admissions.admit(actor, scope);
     }
@@ -67,7 +67,7 @@ export class ReadUseCase {
     else {
       const step = oneStep(this.deferred, actor, keyProblem(key, this.limits) === undefined);
       if (step !== undefined) {
-        return admittedValue(await storeCall(scope, ADMITTED_WHAT, () => step.store.getIfAdmitted(step.admission, key)));
+        return admittedValue(await storeCall(scope, ADMITTED_WHAT, () => step.store.getIfAdmitted(step.admission, key), step.store.answersWithinMs));
       }
       username = await this.deferred.admissions.admit(actor, scope);
     }

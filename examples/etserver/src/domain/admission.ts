@@ -51,6 +51,12 @@ export type Admitted<T> = { readonly admitted: true; readonly value: T } | { rea
  * one event-loop turn).
  */
 export interface AdmittingValueStore {
+  /**
+   * When defined, every answer comes or fails within this many milliseconds
+   * (the store's own command timeout), so a call whose budget is at least
+   * this long need not race it against a timer of its own (`storeCall`).
+   */
+  readonly answersWithinMs: number | undefined;
   /** If `admission` passes, stores `value` under `key` for its user (announced to the key's watchers, as `ValueRepository.set`). */
   setIfAdmitted(admission: SizedAdmission, key: string, value: string): StoreAnswer<Admitted<void>>;
   /** If `admission` passes, the value of `key` for its user, or undefined when it was never written. */

@@ -211,4 +211,16 @@ describe("RedisAdmittingValueStore: the admission and the operation in one scrip
       offline.disconnect();
     }
   });
+
+  it("promises an answer within the client's command timeout, and nothing when the client has none", () => {
+    const timed = new Redis(SHARED_REDIS_URL, { lazyConnect: true, commandTimeout: 750 });
+    const untimed = new Redis(SHARED_REDIS_URL, { lazyConnect: true });
+    try {
+      expect(new RedisAdmittingValueStore(timed, prefix, clock).answersWithinMs).toBe(750);
+      expect(new RedisAdmittingValueStore(untimed, prefix, clock).answersWithinMs).toBeUndefined();
+    } finally {
+      timed.disconnect();
+      untimed.disconnect();
+    }
+  });
 });

@@ -99,6 +99,8 @@ const REFUSALS: ReadonlyMap<number, Admitted<never>> = new Map<number, Admitted<
  * fails (Redis down, a command timeout) fails every admission it carried.
  */
 export class RedisAdmittingValueStore implements AdmittingValueStore {
+  /** The client's `commandTimeout`: ioredis fails a command that has no answer by then (its timer starts when the turn's script call is sent). */
+  readonly answersWithinMs: number | undefined;
   private readonly commands: AdmittingCommands;
   private batch: Batch | undefined;
 
@@ -110,6 +112,8 @@ export class RedisAdmittingValueStore implements AdmittingValueStore {
     // ioredis runs a defined command with EVALSHA, loading the script once per connection.
     if (typeof (redis as unknown as Partial<AdmittingCommands>).doraAdmit !== "function") redis.defineCommand("doraAdmit", { lua: ADMIT_LUA });
     this.commands = redis as unknown as AdmittingCommands;
+    const timeout = redis.options.commandTimeout;
+    this.answersWithinMs = typeof timeout === "number" && timeout > 0 ? timeout : undefined;
   }
 
   /** @inheritdoc */
