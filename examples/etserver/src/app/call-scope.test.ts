@@ -4,6 +4,18 @@ import { FAIR_STORE_BUDGET_MS, MAX_STORE_TIMEOUT_MS, storeCall } from "./call-sc
 
 const never = () => new Promise<never>(() => undefined);
 
+/** A call scope with `deadline` that counts how often its signal is read (`signalReads`). */
+function signalCountingScope(deadline: number): { deadline: number; readonly signal: AbortSignal; signalReads: number } {
+  return {
+    deadline,
+    signalReads: 0,
+    get signal(): AbortSignal {
+      this.signalReads++;
+      return new AbortController().signal;
+    },
+  };
+}
+
 describe("storeCall", () => {
   it("gives StoreUnavailableError before the deadline when the store hangs", async () => {
     vi.useFakeTimers({ now: 0 });
@@ -56,17 +68,10 @@ describe("storeCall", () => {
 
   it("returns a store's immediate answer as it is, without reading the call's signal", () => {
     vi.useFakeTimers({ now: 0 });
-    let signalReads = 0;
-    const scope = {
-      deadline: 1000,
-      get signal(): AbortSignal {
-        signalReads++;
-        return new AbortController().signal;
-      },
-    };
+    const scope = signalCountingScope(1000);
     expect(storeCall(scope, "value store", () => "value")).toBe("value");
     expect(storeCall(scope, "value store", () => undefined)).toBeUndefined();
-    expect(signalReads).toBe(0);
+    expect(scope.signalReads).toBe(0);
   });
 
   it("reads the call's signal for a store that has to be waited for, and stops waiting when it aborts", async () => {
@@ -87,14 +92,7 @@ describe("storeCall", () => {
 
   it("waits for a store that bounds its own answer time within the budget with no timer and without reading the call's signal, and wraps its failure", async () => {
     vi.useFakeTimers({ now: 0 });
-    let signalReads = 0;
-    const scope = {
-      deadline: 5000,
-      get signal(): AbortSignal {
-        signalReads++;
-        return new AbortController().signal;
-      },
-    };
+    const scope = signalCountingScope(5000);
     let settle: (v: number) => void = () => {};
     const answered = storeCall(scope, "value store", () => new Promise<number>((r) => (settle = r)), 1000);
     expect(vi.getTimerCount()).toBe(0);
@@ -104,7 +102,7 @@ describe("storeCall", () => {
     const failed = (await Promise.resolve(storeCall(scope, "value store", () => Promise.reject(cause), 1000)).catch((e: unknown) => e)) as StoreUnavailableError;
     expect(failed).toBeInstanceOf(StoreUnavailableError);
     expect(failed.cause).toBe(cause);
-    expect(signalReads).toBe(0);
+    expect(scope.signalReads).toBe(0);
   });
 
   it("still races a store whose own bound is longer than the budget: Unavailable before the deadline", async () => {
