@@ -135,10 +135,10 @@ export class RedisAdmittingValueStore implements AdmittingValueStore {
       process.nextTick(this.sendTurn, batch);
     }
     const { username, bucket } = admission;
-    batch.keys.push(sessionKey(this.keyPrefix, username), bucketKey(this.keyPrefix, bucketName(admission.kind, username)), valueKey(this.keyPrefix, username, key));
-    batch.args.push(value === undefined ? "r" : "w", admission.token, bucket.ratePerSecond, bucket.burst);
-    if (value !== undefined) batch.values.push(value);
     const write = value !== undefined;
+    batch.keys.push(sessionKey(this.keyPrefix, username), bucketKey(this.keyPrefix, bucketName(admission.kind, username)), valueKey(this.keyPrefix, username, key));
+    batch.args.push(write ? "w" : "r", admission.token, bucket.ratePerSecond, bucket.burst);
+    if (write) batch.values.push(value);
     const answer = new Promise<Admitted<string | undefined>>((resolve, reject) => batch.waiting.push({ write, resolve, reject }));
     if (batch.waiting.length === MAX_ADMISSIONS_PER_SCRIPT) this.send(batch);
     return answer;
