@@ -68,7 +68,6 @@ interface AdmittingCommands {
 
 /** One admission waiting for its turn's script call. */
 interface Waiting {
-  readonly write: boolean;
   readonly resolve: (outcome: Admitted<string | undefined>) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -81,7 +80,8 @@ class Batch {
   readonly waiting: Waiting[] = [];
 }
 
-const WRITTEN: Admitted<undefined> = { admitted: true, value: undefined };
+/** An admitted write, or an admitted read of a missing value: the script answers nil for both. */
+const ADMITTED_WITHOUT_VALUE: Admitted<undefined> = { admitted: true, value: undefined };
 const REFUSALS: ReadonlyMap<number, Admitted<never>> = new Map<number, Admitted<never>>([
   [1, { admitted: false, refusal: "unauthenticated" satisfies AdmissionRefusal }],
   [2, { admitted: false, refusal: "limited" satisfies AdmissionRefusal }],
@@ -139,7 +139,7 @@ export class RedisAdmittingValueStore implements AdmittingValueStore {
     batch.keys.push(sessionKey(this.keyPrefix, username), bucketKey(this.keyPrefix, bucketName(admission.kind, username)), valueKey(this.keyPrefix, username, key));
     batch.args.push(write ? "w" : "r", admission.token, bucket.ratePerSecond, bucket.burst);
     if (write) batch.values.push(value);
-    const answer = new Promise<Admitted<string | undefined>>((resolve, reject) => batch.waiting.push({ write, resolve, reject }));
+    const answer = new Promise<Admitted<string | undefined>>((resolve, reject) => batch.waiting.push({ resolve, reject }));
     if (batch.waiting.length === MAX_ADMISSIONS_PER_SCRIPT) this.send(batch);
     return answer;
   }
@@ -157,8 +157,10 @@ export class RedisAdmittingValueStore implements AdmittingValueStore {
         for (let i = 0; i < waiting.length; i++) {
           const entry = waiting[i]!;
           const answer = answers[i * 2];
-          if (answer === 0) entry.resolve(entry.write ? WRITTEN : { admitted: true, value: (answers[i * 2 + 1] as string | null) ?? undefined });
-          else {
+          if (answer === 0) {
+            const value = answers[i * 2 + 1];
+            entry.resolve(typeof value === "string" ? { admitted: true, value } : ADMITTED_WITHOUT_VALUE);
+          } else {
             const refusal = REFUSALS.get(answer as number);
             if (refusal === undefined) entry.reject(new Error(`admission script answered ${String(answer)}`));
             else entry.resolve(refusal);
