@@ -11,7 +11,7 @@ import { MemoryValueFeed } from "./memory/memory-value-feed.js";
 import { MemoryValueRepository } from "./memory/memory-value-repository.js";
 import { connectRedis, connectRedisSubscriber, waitForRedis } from "./redis/redis-connection.js";
 import { RedisValueFeed, watchChannel } from "./redis/redis-value-feed.js";
-import { RedisValueRepository } from "./redis/redis-value-repository.js";
+import { RedisValueRepository, valueKey } from "./redis/redis-value-repository.js";
 
 /** One store's feed and values, as etserver wires them. */
 interface FeedFixture {
@@ -236,6 +236,44 @@ describe.each([
 });
 
 describe("watches over Redis pub/sub, across processes and outages", () => {
+  it("names a long key by the SHA-256 of its owned key: a bounded Redis key and channel, one per (user, key), at the 64-character boundary", async () => {
+    const fixture = await redisFixture();
+    const listener = new Redis(SHARED_REDIS_URL);
+    try {
+      const long = "k".repeat(4096);
+      const longer = `${long.slice(0, -1)}j`;
+      // "2:12:" and 59 characters make an owned key of exactly 64: still plain; one more is hashed.
+      const plain = "p".repeat(59);
+      expect(valueKey(fixture.prefix, "12", plain)).toBe(`${fixture.prefix}v:2:12:${plain}`);
+      const hashed = valueKey(fixture.prefix, "12", `${plain}p`);
+      expect(hashed).toMatch(new RegExp(`^${fixture.prefix}v:h:[A-Za-z0-9_-]{43}$`));
+      const name = valueKey(fixture.prefix, "12", long);
+      expect(name).toMatch(new RegExp(`^${fixture.prefix}v:h:[A-Za-z0-9_-]{43}$`));
+      expect(new Set([name, valueKey(fixture.prefix, "12", longer), valueKey(fixture.prefix, "13", long), valueKey(fixture.prefix, "1", `2:${long}`)]).size).toBe(4);
+      expect(watchChannel(fixture.prefix, "12", long)).toBe(name);
+
+      const seen: string[] = [];
+      listener.on("message", (channel: string, value: string) => seen.push(`${channel} ${value}`));
+      await listener.subscribe(name);
+      await fixture.values.set("12", long, "v1");
+      await fixture.values.set("12", longer, "another key");
+      await fixture.values.set("13", long, "another user");
+      await listener.unsubscribe();
+      expect(seen).toEqual([`${name} v1`]);
+      expect(await fixture.redis.get(name)).toBe("v1");
+      expect(await fixture.values.get("12", long)).toBe("v1");
+      expect(await fixture.values.get("12", longer)).toBe("another key");
+      expect(await fixture.values.get("13", long)).toBe("another user");
+      // No key under the prefix carries the user's 4096-character key.
+      const names = await fixture.redis.keys(`${fixture.prefix}*`);
+      expect(names).toHaveLength(3);
+      for (const stored of names) expect(stored.length).toBe(fixture.prefix.length + 2 + 2 + 43);
+    } finally {
+      listener.disconnect();
+      await fixture.close();
+    }
+  });
+
   it("publishes each write on the channel named as its value key (length-prefixed user and key), atomically with the SET", async () => {
     const fixture = await redisFixture();
     const listener = new Redis(SHARED_REDIS_URL);

@@ -56,6 +56,17 @@ async function emptyBucket(kind: "read" | "write" = "write"): Promise<void> {
 }
 
 describe("RedisAdmittingValueStore: the admission and the operation in one script", () => {
+  it("stores and reads a 4096-byte key under the SHA-256 name the separate value store uses", async () => {
+    await sessions.put(username, "tok", 60);
+    const key = "é".repeat(2048);
+    expect(await store.setIfAdmitted(admission("tok"), key, "long")).toEqual({ admitted: true, value: undefined });
+    const name = valueKey(prefix, username, key);
+    expect(name.length).toBe(prefix.length + "v:h:".length + 43);
+    expect(await redis.get(name)).toBe("long");
+    expect(await values.get(username, key)).toBe("long");
+    expect(await store.getIfAdmitted(admission("tok", "read", 100), key)).toEqual({ admitted: true, value: "long" });
+  });
+
   it("writes and announces the value when the session and the bucket allow it, where the separate stores see it", async () => {
     await sessions.put(username, "tok", 60);
     const channel = watchChannel(prefix, username, "k");

@@ -4,9 +4,10 @@ import type { FeedSubscription, ValueFeed, WatchListener } from "../../domain/wa
 import { valueKey } from "./redis-value-repository.js";
 
 /**
- * The pub/sub channel of `key` owned by `username`: the name of its value key,
- * `<prefix>v:<bytes of username>:<username>:<key>` (channels and keys are
- * separate namespaces in Redis). The username is length-prefixed (see
+ * The pub/sub channel of `key` owned by `username`: the name of its value key
+ * (`valueKey`: `<prefix>v:<bytes of username>:<username>:<key>`, or its
+ * SHA-256 when that is long; channels and keys are separate namespaces in
+ * Redis). The username is length-prefixed (see
  * `ownedKey`), so no two (user, key) pairs share a channel, and the script
  * that stores a value publishes it on the key name it already holds, with no
  * channel name to build or send.
