@@ -8,6 +8,7 @@ import {
   type MessageInitShape,
   type MessageShape,
 } from "@bufbuild/protobuf";
+import { sizedEncoder } from "./sized-encoder.js";
 
 /**
  * Serializes request and response messages. The codec's `name` is what travels
@@ -22,11 +23,17 @@ export interface Codec {
   decode<D extends DescMessage>(schema: D, bytes: Uint8Array): MessageShape<D>;
 }
 
-/** Protobuf binary encoding (`serialize_type` `"proto"`, also used when it is empty). */
+/**
+ * Protobuf binary encoding (`serialize_type` `"proto"`, also used when it is
+ * empty). Messages of the plain types most payloads are made of are measured
+ * and written into one buffer of their size (sized-encoder.ts); every other
+ * message goes through protobuf-es's `toBinary`. The bytes are the same.
+ */
 export const protoCodec: Codec = {
   name: "proto",
   encode(schema, message) {
-    return toBinary(schema, create(schema, message));
+    const bytes = sizedEncoder(schema)?.encode(message);
+    return bytes ?? toBinary(schema, create(schema, message));
   },
   decode(schema, bytes) {
     return fromBinary(schema, bytes);

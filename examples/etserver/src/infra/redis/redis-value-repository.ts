@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Redis } from "ioredis";
 import { ownedKey, type ValueRepository } from "../../domain/kvstore.js";
 
@@ -18,7 +18,7 @@ export const MAX_PLAIN_VALUE_KEY_LENGTH = 64;
  */
 export function valueKey(keyPrefix: string, username: string, key: string): string {
   const owned = ownedKey(username, key);
-  return owned.length <= MAX_PLAIN_VALUE_KEY_LENGTH ? `${keyPrefix}v:${owned}` : `${keyPrefix}v:h:${createHash("sha256").update(owned).digest("base64url")}`;
+  return owned.length <= MAX_PLAIN_VALUE_KEY_LENGTH ? `${keyPrefix}v:${owned}` : `${keyPrefix}v:h:${hash("sha256", owned, "base64url")}`;
 }
 
 /**
