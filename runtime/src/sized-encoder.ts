@@ -1,4 +1,5 @@
 import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { varintSize, writeNegativeInt32, writeVarint } from "./protocol/varint.js";
 
 /**
  * A protobuf binary encoder that measures a message first and then writes it
@@ -100,9 +101,8 @@ class Compiled implements SizedEncoder {
     const fields = this.fields;
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]!;
-      const value = m[f.localName];
+      const value = fieldValue(m, f);
       if (value === undefined) continue;
-      if (f.explicit && !Object.prototype.hasOwnProperty.call(m, f.localName)) continue;
       switch (f.kind) {
         case Kind.String: {
           if (typeof value !== "string") return FALLBACK;
@@ -157,9 +157,8 @@ class Compiled implements SizedEncoder {
     const fields = this.fields;
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]!;
-      const value = m[f.localName];
+      const value = fieldValue(m, f);
       if (value === undefined) continue;
-      if (f.explicit && !Object.prototype.hasOwnProperty.call(m, f.localName)) continue;
       switch (f.kind) {
         case Kind.String: {
           if (value === "" && !f.explicit) continue;
@@ -210,35 +209,10 @@ class Compiled implements SizedEncoder {
   }
 }
 
-function varintSize(n: number): number {
-  if (n < 0x80) return 1;
-  if (n < 0x4000) return 2;
-  if (n < 0x200000) return 3;
-  if (n < 0x10000000) return 4;
-  return 5;
-}
-
-/** A varint of a number in [0, 2^32). */
-function writeVarint(out: Buffer, o: number, n: number): number {
-  while (n > 0x7f) {
-    out[o++] = (n & 0x7f) | 0x80;
-    n >>>= 7;
-  }
-  out[o++] = n;
-  return o;
-}
-
-/** A negative int32, sign-extended to 64 bits: ten bytes. */
-function writeNegativeInt32(out: Buffer, o: number, n: number): number {
-  let lo = n >>> 0;
-  for (let i = 0; i < 4; i++) {
-    out[o++] = (lo & 0x7f) | 0x80;
-    lo >>>= 7;
-  }
-  out[o++] = (lo & 0x0f) | 0xf0;
-  for (let i = 0; i < 4; i++) out[o++] = 0xff;
-  out[o++] = 0x01;
-  return o;
+/** The value of field `f` of `m`, or undefined when it is not set (an explicit field set only on the prototype is not). */
+function fieldValue(m: Record<string, unknown>, f: Field): unknown {
+  const value = m[f.localName];
+  return value !== undefined && f.explicit && !Object.prototype.hasOwnProperty.call(m, f.localName) ? undefined : value;
 }
 
 function writeTag(out: Buffer, o: number, tag: Uint8Array): number {

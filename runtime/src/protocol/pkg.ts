@@ -10,6 +10,7 @@
  */
 import { FRAME_DATA, FRAME_HEADER_BYTES, writeFrameHeader } from "./frame.js";
 import { isReserved, type ReservedMeta } from "./reserved-meta.js";
+import { varintSize, writeNegativeInt32, writeVarint } from "./varint.js";
 
 /** The fields of a `Head` other than its metadata. */
 export interface HeadFields {
@@ -199,20 +200,6 @@ export function decodePkg(buf: Buffer): Pkg {
 
 // ---------------------------------------------------------------- encoding
 
-function varintSize(n: number): number {
-  if (n < 0x80) return 1;
-  if (n < 0x4000) return 2;
-  if (n < 0x200000) return 3;
-  if (n < 0x10000000) return 4;
-  let size = 4;
-  n = Math.floor(n / 0x10000000);
-  while (n > 0) {
-    size++;
-    n = Math.floor(n / 128);
-  }
-  return size;
-}
-
 function bigVarintSize(n: bigint): number {
   let size = 1;
   while (n >= 0x80n) {
@@ -228,15 +215,6 @@ function writeBigVarint(buf: Buffer, offset: number, n: bigint): number {
     n >>= 7n;
   }
   buf[offset++] = Number(n);
-  return offset;
-}
-
-function writeVarint(buf: Buffer, offset: number, n: number): number {
-  while (n >= 0x80) {
-    buf[offset++] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  buf[offset++] = n;
   return offset;
 }
 
@@ -309,19 +287,7 @@ export function encodePkgFrame(
   o = writeVarint(buf, o, headSize);
   if (version !== 0) {
     buf[o++] = 0x08;
-    if (version < 0) {
-      // int32 negatives are sign-extended to 64 bits: ten bytes.
-      let lo = version >>> 0;
-      for (let i = 0; i < 4; i++) {
-        buf[o++] = (lo & 0x7f) | 0x80;
-        lo >>>= 7;
-      }
-      buf[o++] = (lo & 0x0f) | 0xf0;
-      for (let i = 0; i < 4; i++) buf[o++] = 0xff;
-      buf[o++] = 0x01;
-    } else {
-      o = writeVarint(buf, o, version);
-    }
+    o = version < 0 ? writeNegativeInt32(buf, o, version) : writeVarint(buf, o, version);
   }
   if (stLen > 0) {
     buf[o++] = 0x12;
