@@ -17,7 +17,7 @@ import { sizedEncoder } from "./sized-encoder.js";
 export interface Codec {
   /** Value of `serialize_type` on the wire, e.g. `"proto"`. */
   readonly name: string;
-  /** Encodes a message or a message init shape. */
+  /** Encodes a message or a message init shape. The bytes may be a view into a larger ArrayBuffer (read `byteOffset` and `byteLength`, not `.buffer` alone). */
   encode<D extends DescMessage>(schema: D, message: MessageInitShape<D>): Uint8Array;
   /** Decodes bytes into a message; throws on malformed input. */
   decode<D extends DescMessage>(schema: D, bytes: Uint8Array): MessageShape<D>;
