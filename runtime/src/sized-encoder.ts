@@ -108,7 +108,6 @@ class Compiled implements SizedEncoder {
       switch (f.kind) {
         case Kind.String: {
           if (typeof value !== "string") return FALLBACK;
-          if (value === "" && !f.explicit) continue;
           const n = Buffer.byteLength(value, "utf8");
           sizes.push(n);
           size += f.tag.length + varintSize(n) + n;
@@ -116,23 +115,19 @@ class Compiled implements SizedEncoder {
         }
         case Kind.Bytes: {
           if (!(value instanceof Uint8Array)) return FALLBACK;
-          if (value.byteLength === 0 && !f.explicit) continue;
           size += f.tag.length + varintSize(value.byteLength) + value.byteLength;
           break;
         }
         case Kind.Bool:
           if (typeof value !== "boolean") return FALLBACK;
-          if (!value && !f.explicit) continue;
           size += f.tag.length + 1;
           break;
         case Kind.Int32:
           if (typeof value !== "number" || !Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX) return FALLBACK;
-          if (value === f.zero && !f.explicit) continue;
           size += f.tag.length + (value < 0 ? 10 : varintSize(value));
           break;
         case Kind.Uint32:
           if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > UINT32_MAX) return FALLBACK;
-          if (value === 0 && !f.explicit) continue;
           size += f.tag.length + varintSize(value);
           break;
         case Kind.Message: {
@@ -163,7 +158,6 @@ class Compiled implements SizedEncoder {
       if (value === undefined) continue;
       switch (f.kind) {
         case Kind.String: {
-          if (value === "" && !f.explicit) continue;
           const n = sizes[next++]!;
           o = writeTag(out, o, f.tag);
           o = writeVarint(out, o, n);
@@ -172,7 +166,6 @@ class Compiled implements SizedEncoder {
         }
         case Kind.Bytes: {
           const bytes = value as Uint8Array;
-          if (bytes.byteLength === 0 && !f.explicit) continue;
           o = writeTag(out, o, f.tag);
           o = writeVarint(out, o, bytes.byteLength);
           out.set(bytes, o);
@@ -180,19 +173,16 @@ class Compiled implements SizedEncoder {
           break;
         }
         case Kind.Bool:
-          if (!value && !f.explicit) continue;
           o = writeTag(out, o, f.tag);
           out[o++] = value ? 1 : 0;
           break;
         case Kind.Int32: {
           const n = value as number;
-          if (n === f.zero && !f.explicit) continue;
           o = writeTag(out, o, f.tag);
           o = n < 0 ? writeNegativeInt32(out, o, n) : writeVarint(out, o, n);
           break;
         }
         case Kind.Uint32:
-          if (value === 0 && !f.explicit) continue;
           o = writeTag(out, o, f.tag);
           o = writeVarint(out, o, value as number);
           break;
@@ -211,10 +201,29 @@ class Compiled implements SizedEncoder {
   }
 }
 
-/** The value of field `f` of `m`, or undefined when it is not set (an explicit field set only on the prototype is not). */
+/**
+ * The value of field `f` of `m` that is written, or undefined when the field
+ * is left out: not set (an explicit field set only on the prototype is not),
+ * or, with implicit presence, its zero. Both passes ask this, so they skip
+ * the same fields.
+ */
 function fieldValue(m: Record<string, unknown>, f: Field): unknown {
   const value = m[f.localName];
-  return value !== undefined && f.explicit && !Object.prototype.hasOwnProperty.call(m, f.localName) ? undefined : value;
+  if (value === undefined) return undefined;
+  if (f.explicit) return Object.prototype.hasOwnProperty.call(m, f.localName) ? value : undefined;
+  switch (f.kind) {
+    case Kind.String:
+      return value === "" ? undefined : value;
+    case Kind.Bytes:
+      return value instanceof Uint8Array && value.byteLength === 0 ? undefined : value;
+    case Kind.Bool:
+      return value === false ? undefined : value;
+    case Kind.Int32:
+    case Kind.Uint32:
+      return value === f.zero ? undefined : value;
+    case Kind.Message:
+      return value;
+  }
 }
 
 function writeTag(out: Buffer, o: number, tag: Uint8Array): number {
