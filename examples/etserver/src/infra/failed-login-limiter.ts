@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { LimitExceededError, StoreUnavailableError } from "../domain/errors.js";
 import type { FailedLoginLimiter, LoginAttempt } from "../domain/ratelimiter.js";
+import { boundedKey } from "./bounded-key.js";
 
 /** Limits on failed logins (SPEC §6 `loginLimiter`). */
 export interface LoginLimits {
@@ -17,12 +17,9 @@ export interface LoginLimits {
 /** SPEC §6 defaults: more than 10 per user or 100 per peer in 5 minutes is refused. */
 export const DEFAULT_LOGIN_LIMITS: LoginLimits = { maxFailuresPerUser: 10, maxFailuresPerPeer: 100, windowSeconds: 300 };
 
-/** Usernames and addresses longer than this (UTF-16 units) are counted under their SHA-256, so a peer cannot make keys of any size. */
-const MAX_PLAIN_KEY_LENGTH = 64;
-
-/** The counter key of a username or address: bounded in size whatever the peer sends. */
+/** The counter key of a username or address (`p:<name>`, or `h:<sha256>` when long): bounded in size whatever the peer sends. */
 function counterKey(value: string): string {
-  return value.length <= MAX_PLAIN_KEY_LENGTH ? `p:${value}` : `h:${createHash("sha256").update(value).digest("base64url")}`;
+  return boundedKey(value, "p:");
 }
 
 const MESSAGE = "too many failed logins";

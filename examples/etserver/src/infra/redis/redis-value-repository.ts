@@ -1,24 +1,19 @@
-import { hash } from "node:crypto";
 import type { Redis } from "ioredis";
 import { ownedKey, type ValueRepository } from "../../domain/kvstore.js";
-
-/** Owned keys longer than this (UTF-16 units) are named by their SHA-256 in Redis. */
-export const MAX_PLAIN_VALUE_KEY_LENGTH = 64;
+import { boundedKey } from "../bounded-key.js";
 
 /**
  * The Redis key of `key` owned by `username`: `<prefix>v:<owned key>` (see
- * `ownedKey`) when the owned key has at most
- * {@link MAX_PLAIN_VALUE_KEY_LENGTH} characters, else
- * `<prefix>v:h:<SHA-256 of the owned key, base64url>`. The two forms cannot
- * meet: an owned key starts with a digit. Long key names cost Redis on every
- * command that carries them (they are copied into the script, hashed and
- * compared by SET, and carried again by PUBLISH: a 2000-byte name made a
- * write's script 8 µs slower than a 43-byte one), so users' keys of up to
- * 4096 bytes become names of 48 bytes plus the prefix.
+ * `ownedKey`) when the owned key has at most 64 characters, else
+ * `<prefix>v:h:<SHA-256 of the owned key, base64url>` (`boundedKey`; an
+ * owned key starts with a digit, so the forms cannot meet). A long name costs
+ * Redis on every write: it is copied into the script, hashed and compared by
+ * SET, and carried again by PUBLISH (a 2000-byte name made a write's script
+ * 8 µs slower than a 43-byte one), so users' keys of up to 4096 bytes become
+ * names of 48 bytes plus the prefix.
  */
 export function valueKey(keyPrefix: string, username: string, key: string): string {
-  const owned = ownedKey(username, key);
-  return owned.length <= MAX_PLAIN_VALUE_KEY_LENGTH ? `${keyPrefix}v:${owned}` : `${keyPrefix}v:h:${hash("sha256", owned, "base64url")}`;
+  return `${keyPrefix}v:${boundedKey(ownedKey(username, key))}`;
 }
 
 /**
