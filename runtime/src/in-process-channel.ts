@@ -32,7 +32,9 @@ export class InProcessChannel implements FrameChannel {
 
   write(frame: Buffer): void {
     if (this.closed || this.ending || this.other === undefined) return;
-    this.pending.push(frame);
+    // A frame in a shared slab (protocol/frame-slab.ts) is copied: the other end decodes it here,
+    // and a bytes field of a message it keeps must hold only its own frame, not the whole slab.
+    this.pending.push(frame.length === frame.buffer.byteLength ? frame : Buffer.from(frame));
     this.schedule();
   }
 

@@ -6,6 +6,7 @@ import type { HandlerContext } from "./handler-context.js";
 import { createInProcessClient } from "./in-process-client.js";
 import type { Interceptor } from "./interceptor.js";
 import { silentLogger, type Logger } from "./logger.js";
+import { SLAB_BYTES } from "./protocol/frame-slab.js";
 import { createServer } from "./server.js";
 import type { ServerOptions } from "./server-options.js";
 import { EchoService, method, type EchoRequest } from "./test-helpers/echo-service.js";
@@ -52,6 +53,24 @@ describe("in-process client", () => {
     expect(seen!.peer).toEqual({ address: "in-process", port: 0, certificate: undefined });
     await client.close();
     await s.close();
+  });
+
+  it("hands a handler bytes that hold only their own frame, not a slab shared with other frames", async () => {
+    const blobs: Uint8Array[] = [];
+    const s = server({
+      async echo(req: EchoRequest) {
+        blobs.push(req.blob);
+        return { text: "", count: BigInt(req.blob.length) };
+      },
+    });
+    const client = createInProcessClient(s);
+    for (const size of [1, 5000]) await client.unary(Echo, { text: "x".repeat(size), blob: new Uint8Array(size).fill(7) });
+    await client.close();
+    await s.close();
+    expect(blobs.map((b) => b.length)).toEqual([1, 5000]);
+    // The frame of a 5000-byte request is ~10 KB: its own buffer; a small one may share Node's 8 KiB pool.
+    expect(blobs[1]!.buffer.byteLength).toBeLessThan(SLAB_BYTES / 4);
+    expect(blobs[0]!.buffer.byteLength).toBeLessThanOrEqual(Buffer.poolSize);
   });
 
   it("encodes with the client's codec and the server answers in it", async () => {

@@ -8,6 +8,7 @@
  * (fields in number order, proto3 defaults omitted), which pkg.test.ts proves
  * against the schema compiled from pkg.proto.
  */
+import { allocFrame } from "./frame-slab.js";
 import { FRAME_DATA, FRAME_HEADER_BYTES, writeFrameHeader } from "./frame.js";
 import { isReserved, type ReservedMeta } from "./reserved-meta.js";
 import { varintSize, writeNegativeInt32, writeVarint } from "./varint.js";
@@ -280,7 +281,7 @@ export function encodePkgFrame(
   const payloadLen = payload.length;
   const pkgSize = 1 + varintSize(headSize) + headSize + (payloadLen > 0 ? 1 + varintSize(payloadLen) + payloadLen : 0);
 
-  const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + pkgSize);
+  const buf = allocFrame(FRAME_HEADER_BYTES + pkgSize);
   writeFrameHeader(buf, 0, pkgSize, streamId, FRAME_DATA, 0);
   let o = FRAME_HEADER_BYTES;
   buf[o++] = 0x0a; // Pkg.head

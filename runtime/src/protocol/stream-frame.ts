@@ -11,6 +11,7 @@
  * | `0x08` | RESET   | empty: the sender cancels the stream                                 |
  * | `0x10` | WINDOW  | 4 bytes, u32: credit returned to the sender, in message bytes         |
  */
+import { allocFrame } from "./frame-slab.js";
 import { FRAME_DATA, FRAME_HEADER_BYTES, writeFrameHeader } from "./frame.js";
 import { encodePkgFrame, type HeadFields } from "./pkg.js";
 import type { ReservedMeta } from "./reserved-meta.js";
@@ -68,7 +69,7 @@ export function encodeOpenFrame(
 export function encodeMessageFrame(streamId: number, flags: number, payload: Uint8Array): Buffer {
   const n = payload.length;
   const pkgSize = n === 0 ? 0 : 1 + varintSize(n) + n;
-  const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + pkgSize);
+  const buf = allocFrame(FRAME_HEADER_BYTES + pkgSize);
   writeFrameHeader(buf, 0, pkgSize, streamId, FRAME_DATA, flags);
   if (n > 0) {
     let o = FRAME_HEADER_BYTES;
