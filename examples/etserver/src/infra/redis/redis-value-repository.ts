@@ -1,6 +1,10 @@
 import type { Redis } from "ioredis";
 import { ownedKey, type ValueRepository } from "../../domain/kvstore.js";
 import { boundedKey } from "../bounded-key.js";
+import { KeyNameMemo } from "../key-name-memo.js";
+
+/** Names of owned keys used recently (a key written or read again is not hashed again). */
+const ownedKeyNames = new KeyNameMemo((username, key) => boundedKey(ownedKey(username, key)));
 
 /**
  * The Redis key of `key` owned by `username`: `<prefix>v:<owned key>` (see
@@ -13,7 +17,7 @@ import { boundedKey } from "../bounded-key.js";
  * names of 48 bytes plus the prefix.
  */
 export function valueKey(keyPrefix: string, username: string, key: string): string {
-  return `${keyPrefix}v:${boundedKey(ownedKey(username, key))}`;
+  return `${keyPrefix}v:${ownedKeyNames.nameOf(username, key)}`;
 }
 
 /**
