@@ -15,6 +15,7 @@ import { allocFrame } from "./frame-slab.js";
 import { FRAME_DATA, FRAME_HEADER_BYTES, writeFrameHeader } from "./frame.js";
 import { encodePkgFrame, type HeadFields } from "./pkg.js";
 import type { ReservedMeta } from "./reserved-meta.js";
+import { varintSize, writeVarint } from "./varint.js";
 
 /** The first frame of a stream in each direction: carries a `Pkg` head. */
 export const FLAG_OPEN = 0x01;
@@ -37,16 +38,6 @@ export const MAX_STREAM_WINDOW_BYTES = 0x7fffffff;
 /** A head with nothing in it: the END frame carries only metadata. */
 const EMPTY_HEAD: HeadFields = { version: 0, serializeType: "", seq: 0, method: "" };
 const EMPTY_BYTES = new Uint8Array(0);
-
-/** Length of a varint. */
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
 
 /**
  * A frame with a full `Pkg` (head, metadata, optional payload) and `flags`:
@@ -72,15 +63,8 @@ export function encodeMessageFrame(streamId: number, flags: number, payload: Uin
   const buf = allocFrame(FRAME_HEADER_BYTES + pkgSize);
   writeFrameHeader(buf, 0, pkgSize, streamId, FRAME_DATA, flags);
   if (n > 0) {
-    let o = FRAME_HEADER_BYTES;
-    buf[o++] = 0x12;
-    let v = n;
-    while (v >= 0x80) {
-      buf[o++] = (v % 128) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    buf[o++] = v;
-    buf.set(payload, o);
+    buf[FRAME_HEADER_BYTES] = 0x12; // Pkg.payload
+    buf.set(payload, writeVarint(buf, FRAME_HEADER_BYTES + 1, n));
   }
   return buf;
 }

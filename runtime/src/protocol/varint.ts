@@ -1,6 +1,6 @@
 /**
  * Protobuf varints for the runtime's hand-written encoders (the `Pkg`
- * envelope in pkg.ts, plain messages in sized-encoder.ts).
+ * envelope in pkg.ts and stream-frame.ts, plain messages in sized-encoder.ts).
  */
 
 /** The encoded size of a non-negative integer up to 2^53. */
