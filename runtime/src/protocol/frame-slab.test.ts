@@ -46,6 +46,18 @@ describe("allocFrame: frames carved from shared slabs", () => {
     later.forEach((frame, i) => expect(isStamped(frame, i + 2)).toBe(true));
   });
 
+  it("keeps at most SLAB_BYTES alive for a frame that waits in a write queue: a slab holds at least four frames and is four of Node's pools (property)", () => {
+    expect(SLAB_BYTES).toBeLessThanOrEqual(4 * Buffer.poolSize);
+    expect(MAX_SLAB_FRAME_BYTES * 4).toBeLessThanOrEqual(SLAB_BYTES);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4 * MAX_SLAB_FRAME_BYTES }), (size) => {
+        const frame = allocFrame(size);
+        // A frame either is a view into a slab of SLAB_BYTES or owns a buffer no larger than Node's pool or itself.
+        expect(frame.buffer.byteLength).toBeLessThanOrEqual(Math.max(SLAB_BYTES, size));
+      }),
+    );
+  });
+
   it("never hands out two frames that share a byte, whatever the sizes asked for (property)", () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: MAX_SLAB_FRAME_BYTES + 64 }), { minLength: 1, maxLength: 60 }), (sizes) => {

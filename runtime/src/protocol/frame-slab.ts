@@ -10,16 +10,24 @@
  * metadata) would otherwise get an ArrayBuffer of its own, which costs about
  * ten times as much as a view.
  *
+ * A frame keeps its whole slab alive while it waits in a socket's write queue,
+ * and a peer that stops reading chooses how long that is: its queued answers
+ * (up to `maxConcurrentCalls` of them) may each sit in a different slab when
+ * other connections' frames fill the slabs between them. So a slab is small,
+ * {@link SLAB_BYTES}: a queued frame keeps at most that alive, four times
+ * what one in Node's 8 KiB pool keeps (128 KiB slabs were measured as fast,
+ * but let 1000 queued answers of one connection hold 128 MB).
+ *
  * Only frames come from here, and their bytes go to a socket; the in-process
  * channel, whose other end decodes them in this process, copies each one
  * first, so no decoded message (a `bytes` field is a view of its frame) can
  * keep a slab alive.
  */
 
-/** Bytes of one slab. */
-export const SLAB_BYTES = 128 * 1024;
-/** Largest frame served from a slab; a larger one gets a buffer of its own. */
-export const MAX_SLAB_FRAME_BYTES = 16 * 1024;
+/** Bytes of one slab: the most memory one frame waiting in a write queue keeps alive. */
+export const SLAB_BYTES = 32 * 1024;
+/** Largest frame served from a slab (at least four fit in one); a larger one gets a buffer of its own. */
+export const MAX_SLAB_FRAME_BYTES = 8 * 1024;
 
 let slab: Buffer | undefined;
 let offset = 0;
