@@ -15,7 +15,7 @@
  * (up to `maxConcurrentCalls` of them) may each sit in a different slab when
  * other connections' frames fill the slabs between them. So a slab is small,
  * {@link SLAB_BYTES}: a queued frame keeps at most that alive, four times
- * what one in Node's 8 KiB pool keeps (128 KiB slabs were measured as fast,
+ * what one in Node's 8 KiB pool keeps (128 KiB slabs were a little faster,
  * but let 1000 queued answers of one connection hold 128 MB).
  *
  * Only frames come from here, and their bytes go to a socket; the in-process
