@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { noProgress } from "./benchmark/progress.js";
 import { ExitCode, failureSummary, main, type MainIo } from "./main.js";
 
 function io(env: Record<string, string> = {}) {
@@ -7,7 +8,7 @@ function io(env: Record<string, string> = {}) {
   const value: MainIo = {
     out: (line) => out.push(line),
     err: (line) => err.push(line),
-    stderr: process.stderr,
+    progress: () => noProgress,
     env,
     cwd: process.cwd(),
     executableDir: "/nonexistent",

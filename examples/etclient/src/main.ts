@@ -5,7 +5,7 @@ import { KvCommands } from "./app/kv-commands.js";
 import { LetterPayloadApi } from "./app/letter-payload.js";
 import { runCommands } from "./app/run-commands.js";
 import { Session } from "./app/session.js";
-import { createProgress, noProgress } from "./benchmark/progress.js";
+import type { Progress } from "./benchmark/progress.js";
 import { buildReport, formatReport, formatReportJson } from "./benchmark/report.js";
 import { runBenchmark, type FailureTally } from "./benchmark/run-benchmark.js";
 import type { BenchmarkInvocation, CommandsInvocation, Invocation, WatchInvocation } from "./cli/invocation.js";
@@ -22,8 +22,11 @@ export interface MainIo extends ConfigSurroundings {
   out(line: string): void;
   /** Prints one line on stderr. */
   err(line: string): void;
-  /** stderr as a stream, for the benchmark's progress bar; the bar is shown only when it is a TTY. */
-  readonly stderr: NodeJS.WriteStream;
+  /**
+   * The benchmark's progress display for `unit` (requests done, or milliseconds of a
+   * `--duration` run): cli.ts shows a bar on stderr when it is a TTY, else nothing.
+   */
+  readonly progress: (unit: "requests" | "ms") => Progress;
   /**
    * Makes SIGINT and SIGTERM a request to stop instead of an abrupt exit: the
    * returned signal aborts on the first one. Called only by commands that run
@@ -103,7 +106,7 @@ async function executeCommands(invocation: CommandsInvocation, connection: KvCon
 
 async function executeBenchmark(invocation: BenchmarkInvocation, connection: KvConnection, io: MainIo): Promise<void> {
   const durationMs = invocation.durationSeconds === undefined ? undefined : invocation.durationSeconds * 1000;
-  const progress = io.stderr.isTTY ? createProgress(io.stderr, durationMs === undefined ? "requests" : "ms") : noProgress;
+  const progress = io.progress(durationMs === undefined ? "requests" : "ms");
   const { measurement, failures, stopped } = await runBenchmark(
     new LetterPayloadApi(connection.api, invocation.size),
     {
