@@ -1,12 +1,12 @@
 /**
  * The benchmark thread's entry point (see benchmark/benchmark-thread.ts):
- * runs etclient's {@link main} on the command line it was given and posts its
- * output, its progress and its exit code to the main thread.
+ * runs etclient's {@link run} on the benchmark the main thread parsed and
+ * posts its output, its progress and its exit code to the main thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { BenchmarkThreadData, BenchmarkThreadMessage } from "./benchmark/benchmark-thread.js";
 import { noProgress, type Progress } from "./benchmark/progress.js";
-import { main } from "./main.js";
+import { run } from "./run.js";
 
 const port = parentPort;
 if (port === null) throw new Error("benchmark-thread-main runs as a worker thread");
@@ -22,7 +22,7 @@ function relayedProgress(unit: "requests" | "ms"): Progress {
   };
 }
 
-const code = await main(data.args, {
+const code = await run(data.invocation, {
   out: (line) => post({ kind: "out", line }),
   err: (line) => post({ kind: "err", line }),
   progress: data.showProgress ? relayedProgress : () => noProgress,

@@ -9,7 +9,6 @@ import { hideBin } from "yargs/helpers";
 import { runBenchmarkThread } from "./benchmark/benchmark-thread.js";
 import { createProgress, noProgress } from "./benchmark/progress.js";
 import { parseArgs } from "./cli/parse-args.js";
-import { main } from "./main.js";
 
 const args = hideBin(process.argv);
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -22,10 +21,11 @@ const code =
   parsed.kind === "run" && parsed.invocation.kind === "benchmark"
     ? await runBenchmarkThread(
         new URL("./benchmark-thread-main.js", import.meta.url),
-        { args, env: { ...surroundings.env }, cwd: surroundings.cwd, executableDir: surroundings.executableDir, showProgress: process.stderr.isTTY === true },
+        { invocation: parsed.invocation, env: { ...surroundings.env }, cwd: surroundings.cwd, executableDir: surroundings.executableDir, showProgress: process.stderr.isTTY === true },
         { out, err, progress },
       )
-    : await main(args, {
+    : // Loaded here, not above: a benchmark's thread loads it, and the main thread then need not.
+      await (await import("./main.js")).main(args, {
         out,
         err,
         progress,

@@ -4,6 +4,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { BENCHMARK_SEMI_SPACE_MB, runBenchmarkThread, semiSpaceSetBy, type BenchmarkThreadData } from "./benchmark-thread.js";
+import type { BenchmarkInvocation } from "../cli/invocation.js";
 import type { Progress } from "./progress.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etclient-thread-"));
@@ -16,7 +17,21 @@ function fixture(name: string, body: string): URL {
   return pathToFileURL(file);
 }
 
-const data: BenchmarkThreadData = { args: ["benchmark", "read"], env: { A: "1" }, cwd: "/w", executableDir: "/x", showProgress: true };
+const invocation: BenchmarkInvocation = {
+  kind: "benchmark",
+  method: "read",
+  user: "100000",
+  password: "100000",
+  key: "c",
+  value: "a",
+  size: 2000,
+  concurrency: 12,
+  requests: 100,
+  durationSeconds: undefined,
+  json: true,
+  connection: { address: "127.0.0.1:1", tls: undefined, certFile: undefined, keyFile: undefined, caFile: undefined, timeoutMs: 5000, bareMethodNames: false, configFile: undefined },
+};
+const data: BenchmarkThreadData = { invocation, env: { A: "1" }, cwd: "/w", executableDir: "/x", showProgress: true };
 
 function host() {
   const events: string[] = [];
@@ -36,11 +51,11 @@ describe("runBenchmarkThread", () => {
     expect(Number(t.events[0]!.slice("out ".length))).toBeGreaterThanOrEqual(BENCHMARK_SEMI_SPACE_MB * 1024 * 1024);
   });
 
-  it("hands the thread the command line and surroundings, relays its lines and progress in order, and resolves with the code it posts", async () => {
+  it("hands the thread the parsed benchmark and the surroundings, relays its lines and progress in order, and resolves with the code it posts", async () => {
     const entry = fixture(
       "relay",
       `const d = workerData;
-post({ kind: "out", line: d.args.join(" ") + " " + d.env.A + " " + d.cwd + " " + d.executableDir + " " + d.showProgress });
+post({ kind: "out", line: d.invocation.method + " " + d.invocation.concurrency + " " + d.invocation.connection.address + " " + d.env.A + " " + d.cwd + " " + d.executableDir + " " + d.showProgress });
 post({ kind: "progress-start", unit: "ms", total: 500 });
 post({ kind: "progress-update", value: 100 });
 post({ kind: "err", line: "benchmark: 2 calls failed" });
@@ -51,7 +66,7 @@ post({ kind: "done", code: 1 });`,
     );
     const t = host();
     expect(await runBenchmarkThread(entry, data, t.host, [])).toBe(1);
-    expect(t.events).toEqual(["out benchmark read 1 /w /x true", "progress(ms)", "start 500", "update 100", "err benchmark: 2 calls failed", "update 500", "stop", "out report"]);
+    expect(t.events).toEqual(["out read 12 127.0.0.1:1 1 /w /x true", "progress(ms)", "start 500", "update 100", "err benchmark: 2 calls failed", "update 500", "stop", "out report"]);
   });
 
   it("answers 1 with one 'unexpected error' line when the thread throws", async () => {

@@ -14,10 +14,13 @@
  * {@link BENCHMARK_SEMI_SPACE_MB} MiB from the start (V8's
  * `--min-semi-space-size`) never fell into it. V8 sizes a heap when its
  * isolate is created, so the flag is set here, then the thread that runs the
- * benchmark is created; the main thread's heap stays as it was.
+ * benchmark is created; the main thread's heap stays as it was. The main
+ * thread parses the command line and hands the thread the parsed benchmark,
+ * so each thread loads only the modules it needs.
  */
 import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
+import type { BenchmarkInvocation } from "../cli/invocation.js";
 import type { Progress } from "./progress.js";
 
 /** Semi-space size of the benchmark thread's new space, MiB (V8's default maximum on 64-bit Node 20). */
@@ -25,8 +28,8 @@ export const BENCHMARK_SEMI_SPACE_MB = 16;
 
 /** What the main thread hands the benchmark thread (`workerData`). */
 export interface BenchmarkThreadData {
-  /** The command line after the script name. */
-  readonly args: readonly string[];
+  /** The benchmark, as the main thread parsed it from the command line (so the thread does not load the parser). */
+  readonly invocation: BenchmarkInvocation;
   readonly env: Record<string, string | undefined>;
   readonly cwd: string;
   readonly executableDir: string;
@@ -56,7 +59,7 @@ export function semiSpaceSetBy(execArgv: readonly string[]): boolean {
 }
 
 /**
- * Runs `entry` (a worker module that runs etclient's `main` and posts
+ * Runs `entry` (a worker module that runs etclient's `run` and posts
  * {@link BenchmarkThreadMessage}s) in a thread with a new space of
  * {@link BENCHMARK_SEMI_SPACE_MB} MiB, relays its output to `host`, and
  * resolves with its exit code: the code it posts, or 1 (with a line on stderr)
