@@ -24,7 +24,7 @@ const code =
         { invocation: parsed.invocation, env: { ...surroundings.env }, cwd: surroundings.cwd, executableDir: surroundings.executableDir, showProgress: process.stderr.isTTY === true },
         { out, err, progress },
       )
-    : // Loaded here, not above: a benchmark's thread loads it, and the main thread then need not.
+    : // Loaded only here: for a benchmark, the client, the runtime and the commands are loaded by its thread alone.
       await (await import("./main.js")).main(args, {
         out,
         err,
